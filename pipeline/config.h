@@ -1,0 +1,284 @@
+#pragma once
+
+/// The configuration model: CloudWatch alarm definitions with the PutMetricAlarm /
+/// PutCompositeAlarm field names, plus trailwatch's own settings in a `trailwatch` section.
+///
+/// One JSON file holds everything. The output of `aws cloudwatch describe-alarms` (an object with
+/// `MetricAlarms` and `CompositeAlarms`) is a valid file as it is: read-only fields such as
+/// `StateValue` or `AlarmArn` are accepted and ignored. A file with only alarms is valid; every
+/// setting has a default. The field reference is docs/configuration.md.
+///
+/// Parsing never throws and never stops the process: `load_config` returns either a Config or the
+/// full list of problems, each with the file, the JSON pointer of the offending value, what is
+/// wrong and what is allowed.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pipeline/time.h"
+#include "pipeline/units.h"
+
+namespace tw::pipeline {
+
+/// A {Name, Value} pair of a metric's identity.
+struct Dimension {
+  std::string name;
+  std::string value;
+
+  auto operator<=>(const Dimension&) const = default;
+};
+
+/// A {Key, Value} resource tag.
+struct Tag {
+  std::string key;
+  std::string value;
+
+  bool operator==(const Tag&) const = default;
+};
+
+/// The statistic an alarm evaluates: one of the five simple statistics or a percentile.
+/// (Trimmed/winsorized means and the other extended statistics are rejected by validation until
+/// the engine computes them.)
+struct Statistic {
+  enum class Kind : uint8_t { kSampleCount, kAverage, kSum, kMinimum, kMaximum, kPercentile };
+
+  Kind kind = Kind::kAverage;
+  double percentile = 0;  ///< For kPercentile: 0..100, e.g. 99.9.
+  std::string text;       ///< As written: "Average", "p99.9".
+
+  bool operator==(const Statistic&) const = default;
+};
+
+/// Parses a simple statistic name ("Average", ...) or a percentile ("p99", "p99.9", "p0.0",
+/// "p100"). nullopt for anything else, including the extended statistics not yet supported.
+std::optional<Statistic> parse_statistic(std::string_view text);
+
+/// True for the extended-statistic syntaxes CloudWatch accepts but trailwatch does not compute
+/// yet (tm90, TM(10%:90%), wm, tc, ts, PR, IQM): validation names them specifically.
+bool is_unsupported_extended_statistic(std::string_view text);
+
+enum class ComparisonOperator : uint8_t {
+  kGreaterThanOrEqualToThreshold,
+  kGreaterThanThreshold,
+  kLessThanThreshold,
+  kLessThanOrEqualToThreshold,
+  kLessThanLowerOrGreaterThanUpperThreshold,
+  kLessThanLowerThreshold,
+  kGreaterThanUpperThreshold,
+};
+
+std::string_view to_string(ComparisonOperator op);
+std::optional<ComparisonOperator> parse_comparison_operator(std::string_view text);
+
+/// True for the three operators that compare against an anomaly-detection band.
+bool is_band_operator(ComparisonOperator op);
+
+enum class TreatMissingData : uint8_t { kMissing, kIgnore, kBreaching, kNotBreaching };
+
+std::string_view to_string(TreatMissingData t);
+std::optional<TreatMissingData> parse_treat_missing_data(std::string_view text);
+
+enum class LowSampleCountPercentile : uint8_t { kEvaluate, kIgnore };
+
+std::string_view to_string(LowSampleCountPercentile v);
+
+/// The metric a MetricStat names.
+struct MetricStat {
+  std::string namespace_name;
+  std::string metric_name;
+  std::vector<Dimension> dimensions;  ///< As configured; identity is order-insensitive.
+  int period = 0;                     ///< Seconds.
+  Statistic stat;
+  std::optional<Unit> unit;
+
+  bool operator==(const MetricStat&) const = default;
+};
+
+/// One entry of an alarm's `Metrics` (MetricDataQuery).
+struct MetricDataQuery {
+  std::string id;
+  std::optional<MetricStat> metric_stat;  ///< Exactly one of metric_stat / expression.
+  std::string expression;
+  std::string label;
+  bool return_data = true;  ///< The API default when ReturnData is omitted.
+  std::optional<int> period;
+  std::string account_id;  ///< Cross-account metric; empty: the alarm's account.
+
+  bool operator==(const MetricDataQuery&) const = default;
+};
+
+/// A metric alarm (PutMetricAlarm). Exactly one of: {MetricName + Namespace + Statistic or
+/// ExtendedStatistic + Period} or `Metrics`.
+struct MetricAlarmConfig {
+  std::string alarm_name;
+  std::string alarm_description;
+  bool actions_enabled = true;
+  std::vector<std::string> ok_actions;
+  std::vector<std::string> alarm_actions;
+  std::vector<std::string> insufficient_data_actions;
+
+  // Single-metric form.
+  std::string metric_name;
+  std::string namespace_name;
+  std::optional<Statistic> statistic;  ///< From Statistic or ExtendedStatistic.
+  bool statistic_is_extended = false;  ///< True when it came from ExtendedStatistic.
+  std::vector<Dimension> dimensions;
+  std::optional<Unit> unit;
+
+  int period = 0;  ///< Seconds; for the Metrics form, the common period of its MetricStats.
+  int evaluation_periods = 0;
+  std::optional<int> datapoints_to_alarm;  ///< Absent: equals evaluation_periods.
+  std::optional<double> threshold;
+  ComparisonOperator comparison_operator = ComparisonOperator::kGreaterThanThreshold;
+  TreatMissingData treat_missing_data = TreatMissingData::kMissing;
+  bool treat_missing_data_set = false;  ///< Whether the field was present (payload quirks).
+  std::optional<LowSampleCountPercentile> evaluate_low_sample_count_percentile;
+
+  // Metric-math form.
+  std::vector<MetricDataQuery> metrics;
+  std::string threshold_metric_id;
+
+  std::vector<Tag> tags;
+
+  /// JSON pointer of this alarm in its file, e.g. "/MetricAlarms/3" (for messages).
+  std::string source_pointer;
+
+  [[nodiscard]] int effective_datapoints_to_alarm() const {
+    return datapoints_to_alarm.value_or(evaluation_periods);
+  }
+
+  /// Period 10, 20 or 30 seconds: evaluated every 10 seconds on 10-second buckets.
+  [[nodiscard]] bool high_resolution() const { return period < 60; }
+
+  bool operator==(const MetricAlarmConfig&) const = default;
+};
+
+/// A composite alarm (PutCompositeAlarm).
+struct CompositeAlarmConfig {
+  std::string alarm_name;
+  std::string alarm_description;
+  bool actions_enabled = true;
+  std::vector<std::string> ok_actions;
+  std::vector<std::string> alarm_actions;
+  std::vector<std::string> insufficient_data_actions;
+  std::string alarm_rule;
+  std::string actions_suppressor;
+  std::optional<int> actions_suppressor_wait_period;
+  std::optional<int> actions_suppressor_extension_period;
+  std::vector<Tag> tags;
+  std::string source_pointer;
+
+  bool operator==(const CompositeAlarmConfig&) const = default;
+};
+
+/// How an input's bytes are decoded. kAuto sniffs each file from its first record.
+enum class InputFormat : uint8_t {
+  kAuto,
+  kMetricStream,   ///< CloudWatch metric streams JSON, one object per line.
+  kPutMetricData,  ///< PutMetricData-shaped JSON, one request or datum per line.
+  kEmf,            ///< Embedded Metric Format log events, one per line.
+  kCloudTrail,     ///< CloudTrail records, EventBridge envelopes or `Records` log files.
+};
+
+std::string_view to_string(InputFormat f);
+std::optional<InputFormat> parse_input_format(std::string_view text);
+
+/// True for the metric formats (lateness default for metrics applies).
+bool is_metric_format(InputFormat f);
+
+/// One source of records.
+struct InputConfig {
+  enum class Type : uint8_t { kFile, kStdin };
+
+  std::string name;  ///< Unique; labels metrics and dead letters.
+  Type type = Type::kFile;
+  std::string path;  ///< kFile: a file or a folder (read recursively, in name order).
+  InputFormat format = InputFormat::kAuto;
+  /// Records older than (newest event time seen on this input − lateness) are late. Absent: the
+  /// settings' default for the input's kind (metrics or CloudTrail).
+  std::optional<Duration> allowed_lateness;
+  std::string account_id;  ///< For records that carry none; empty: settings' account.
+  std::string region;      ///< For records that carry none; empty: settings' region.
+
+  bool operator==(const InputConfig&) const = default;
+};
+
+/// Where a stream of JSON lines goes: a file path, or "-" for standard output. Empty: disabled.
+struct OutputConfig {
+  std::string emissions = "-";
+  std::string dead_letters;
+  std::string datapoints;
+
+  bool operator==(const OutputConfig&) const = default;
+};
+
+/// trailwatch's own settings: the `trailwatch` section of the file.
+struct Settings {
+  std::string account_id = "000000000000";  ///< Used in ARNs and for records without one.
+  std::string region = "us-east-1";         ///< Used in ARNs and for records without one.
+  int extra_evaluation_periods = 2;         ///< Evaluation range = N + this.
+  Duration metric_lateness = Duration::seconds(300);
+  Duration cloudtrail_lateness = Duration::seconds(900);
+  /// A record more than this ahead of its input's newest event time is rejected as
+  /// timestamp_out_of_range, so one corrupt timestamp cannot make everything after it late.
+  /// Zero disables the check.
+  Duration max_forward_jump = Duration::seconds(30L * 24 * 3600);
+  int64_t max_record_bytes = 1 << 20;   ///< One line / one envelope.
+  int64_t max_file_bytes = 512L << 20;  ///< One whole document (`Records` files), after gunzip.
+  int64_t max_series = 5'000'000;       ///< Distinct series per shard.
+  int shards = 0;                       ///< 0: one per available core.
+  std::vector<InputConfig> inputs;
+  OutputConfig outputs;
+
+  bool operator==(const Settings&) const = default;
+};
+
+/// A whole configuration file.
+struct Config {
+  std::string source_file;
+  Settings settings;
+  std::vector<MetricAlarmConfig> metric_alarms;
+  std::vector<CompositeAlarmConfig> composite_alarms;
+
+  /// The lateness that applies to `input`.
+  [[nodiscard]] Duration lateness_for(const InputConfig& input, InputFormat detected) const;
+};
+
+/// One thing wrong with a configuration file.
+struct ConfigProblem {
+  std::string file;
+  std::string pointer;  ///< JSON pointer (RFC 6901) of the offending value; "" is the root.
+  std::string message;  ///< What is wrong and what is allowed.
+
+  /// `file: /MetricAlarms/0/Period: message`
+  [[nodiscard]] std::string to_string() const;
+
+  bool operator==(const ConfigProblem&) const = default;
+};
+
+/// Either a valid Config or every problem found (never both, never neither).
+struct ConfigLoadResult {
+  std::optional<Config> config;
+  std::vector<ConfigProblem> problems;
+
+  [[nodiscard]] bool ok() const { return config.has_value(); }
+};
+
+/// Hard limits on configuration files themselves (not on alarms).
+inline constexpr int64_t kMaxConfigBytes = 64L << 20;
+inline constexpr int kMaxConfigDepth = 64;
+
+/// Parses and validates configuration text. `file` names it in problems.
+ConfigLoadResult parse_config(std::string_view text, std::string_view file);
+
+/// Reads and parses a configuration file. A missing or unreadable file is a problem, not a
+/// crash.
+ConfigLoadResult load_config(const std::string& path);
+
+/// `arn:aws:cloudwatch:REGION:ACCOUNT:alarm:NAME` (the name verbatim, spaces included).
+std::string alarm_arn(const Settings& settings, std::string_view alarm_name);
+
+}  // namespace tw::pipeline

@@ -1,0 +1,163 @@
+#pragma once
+
+/// Metric datapoints as the decoders produce them, and the statistic set every bucket keeps.
+///
+/// Decoders append to a `MetricBatch`, a reusable arena: strings are copied once into one buffer
+/// and referred to by offset, so decoding allocates nothing per record in steady state. A batch
+/// belongs to one thread at a time.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pipeline/time.h"
+#include "pipeline/units.h"
+
+namespace tw::pipeline {
+
+/// SampleCount, Sum, Minimum and Maximum of a set of values. Merging two sets is exact, which is
+/// what lets per-minute buckets combine into periods of any length, and partial results from
+/// several shards combine into one.
+struct StatisticSet {
+  double sample_count = 0;
+  double sum = 0;
+  double minimum = std::numeric_limits<double>::infinity();
+  double maximum = -std::numeric_limits<double>::infinity();
+
+  [[nodiscard]] bool empty() const { return sample_count <= 0; }
+
+  /// Adds `weight` copies of `value`. Precondition: weight > 0, value finite.
+  void add(double value, double weight = 1) {
+    sample_count += weight;
+    sum += value * weight;
+    minimum = std::min(minimum, value);
+    maximum = std::max(maximum, value);
+  }
+
+  void merge(const StatisticSet& other) {
+    sample_count += other.sample_count;
+    sum += other.sum;
+    minimum = std::min(minimum, other.minimum);
+    maximum = std::max(maximum, other.maximum);
+  }
+
+  [[nodiscard]] double average() const { return sum / sample_count; }
+
+  bool operator==(const StatisticSet&) const = default;
+};
+
+/// A slice of `MetricBatch::arena`.
+struct ArenaString {
+  uint32_t offset = 0;
+  uint32_t length = 0;
+};
+
+/// A value with a multiplicity, as in PutMetricData's Values/Counts.
+struct WeightedValue {
+  double value = 0;
+  double weight = 1;
+};
+
+/// A percentile a pre-aggregated record reports, e.g. metric streams' `p99`.
+struct ReportedQuantile {
+  double quantile = 0;  ///< In (0, 1), e.g. 0.99.
+  double value = 0;
+};
+
+/// One datapoint of one metric as decoded; strings live in the batch arena.
+struct MetricDatum {
+  ArenaString namespace_name;
+  ArenaString metric_name;
+  ArenaString account_id;        ///< Empty: the input's (or the configuration's) account.
+  ArenaString region;            ///< Empty: the input's (or the configuration's) region.
+  uint32_t first_dimension = 0;  ///< Index into MetricBatch::dimensions.
+  uint32_t dimension_count = 0;
+  uint32_t first_value = 0;  ///< Index into MetricBatch::values (raw values, if any).
+  uint32_t value_count = 0;
+  uint32_t first_quantile = 0;  ///< Index into MetricBatch::quantiles.
+  uint32_t quantile_count = 0;
+  EventTime time;
+  StatisticSet stats;  ///< Always filled, also when raw values are present.
+  Unit unit = Unit::kNone;
+  bool high_resolution = false;  ///< StorageResolution 1 (or a sub-minute stream period).
+};
+
+/// A (name, value) pair of arena strings.
+struct ArenaDimension {
+  ArenaString name;
+  ArenaString value;
+};
+
+/// Reusable output buffer of the metric decoders.
+class MetricBatch {
+ public:
+  MetricBatch() { arena_.reserve(64 * 1024); }
+
+  void clear() {
+    arena_.clear();
+    datums.clear();
+    dimensions.clear();
+    values.clear();
+    quantiles.clear();
+  }
+
+  /// Copies `text` into the arena.
+  ArenaString store(std::string_view text) {
+    const auto offset = static_cast<uint32_t>(arena_.size());
+    arena_.append(text);
+    return ArenaString{offset, static_cast<uint32_t>(text.size())};
+  }
+
+  [[nodiscard]] std::string_view view(ArenaString s) const {
+    return std::string_view(arena_).substr(s.offset, s.length);
+  }
+
+  [[nodiscard]] std::span<const ArenaDimension> dimensions_of(const MetricDatum& d) const {
+    return std::span<const ArenaDimension>(dimensions)
+        .subspan(d.first_dimension, d.dimension_count);
+  }
+
+  [[nodiscard]] std::span<const WeightedValue> values_of(const MetricDatum& d) const {
+    return std::span<const WeightedValue>(values).subspan(d.first_value, d.value_count);
+  }
+
+  [[nodiscard]] std::span<const ReportedQuantile> quantiles_of(const MetricDatum& d) const {
+    return std::span<const ReportedQuantile>(quantiles).subspan(d.first_quantile, d.quantile_count);
+  }
+
+  /// A position to roll back to when a record turns out to be bad halfway through.
+  struct Mark {
+    size_t arena;
+    size_t datums;
+    size_t dimensions;
+    size_t values;
+    size_t quantiles;
+  };
+
+  [[nodiscard]] Mark mark() const {
+    return Mark{arena_.size(), datums.size(), dimensions.size(), values.size(), quantiles.size()};
+  }
+
+  void rollback(const Mark& m) {
+    arena_.resize(m.arena);
+    datums.resize(m.datums);
+    dimensions.resize(m.dimensions);
+    values.resize(m.values);
+    quantiles.resize(m.quantiles);
+  }
+
+  std::vector<MetricDatum> datums;
+  std::vector<ArenaDimension> dimensions;
+  std::vector<WeightedValue> values;
+  std::vector<ReportedQuantile> quantiles;
+
+ private:
+  std::string arena_;
+};
+
+}  // namespace tw::pipeline
