@@ -186,7 +186,9 @@ enum class InputFormat : uint8_t {
 std::string_view to_string(InputFormat f);
 std::optional<InputFormat> parse_input_format(std::string_view text);
 
-/// True for the metric formats (lateness default for metrics applies).
+/// True for the metric formats (lateness default for metrics applies): metric streams,
+/// PutMetricData and EMF. False for kCloudTrail and for kAuto (not a format yet; see
+/// Config::lateness_for for how an undetected input is treated).
 bool is_metric_format(InputFormat f);
 
 /// One source of records.
@@ -243,17 +245,22 @@ struct Config {
   std::vector<MetricAlarmConfig> metric_alarms;
   std::vector<CompositeAlarmConfig> composite_alarms;
 
-  /// The lateness that applies to `input`.
+  /// The lateness that applies to `input`: its allowed_lateness if set; otherwise
+  /// settings.cloudtrail_lateness if its format (or, for kAuto, `detected`) is kCloudTrail;
+  /// otherwise settings.metric_lateness (kAuto not yet detected counts as metrics).
   [[nodiscard]] Duration lateness_for(const InputConfig& input, InputFormat detected) const;
 };
 
 /// One thing wrong with a configuration file.
 struct ConfigProblem {
   std::string file;
-  std::string pointer;  ///< JSON pointer (RFC 6901) of the offending value; "" is the root.
+  /// JSON pointer (RFC 6901) of the offending value ("" is the root); for a missing key, the
+  /// object that lacks it.
+  std::string pointer;
   std::string message;  ///< What is wrong and what is allowed.
 
-  /// `file: /MetricAlarms/0/Period: message`
+  /// `file: /MetricAlarms/0/Period: message`; a problem with the whole file (empty pointer)
+  /// reads `file: (root): message`, so every line has the same three parts.
   [[nodiscard]] std::string to_string() const;
 
   bool operator==(const ConfigProblem&) const = default;
@@ -270,15 +277,22 @@ struct ConfigLoadResult {
 /// Hard limits on configuration files themselves (not on alarms).
 inline constexpr int64_t kMaxConfigBytes = 64L << 20;
 inline constexpr int kMaxConfigDepth = 64;
+/// At most this many problems are reported for one file; a last one then says the list was cut.
+inline constexpr int kMaxConfigProblems = 1000;
 
-/// Parses and validates configuration text. `file` names it in problems.
+/// Parses and validates configuration text. `file` names it in problems. Text over
+/// kMaxConfigBytes, nested deeper than kMaxConfigDepth, empty, or not JSON (including invalid
+/// UTF-8) yields exactly one problem (its message gives the line and column where there is
+/// one); otherwise every problem is reported, in document order, up to kMaxConfigProblems.
 ConfigLoadResult parse_config(std::string_view text, std::string_view file);
 
 /// Reads and parses a configuration file. A missing or unreadable file is a problem, not a
 /// crash.
 ConfigLoadResult load_config(const std::string& path);
 
-/// `arn:aws:cloudwatch:REGION:ACCOUNT:alarm:NAME` (the name verbatim, spaces included).
+/// `arn:aws:cloudwatch:REGION:ACCOUNT:alarm:NAME` (the name verbatim, spaces included). The
+/// partition follows the Region as in AWS: `aws-cn` for cn-*, `aws-us-gov` for us-gov-*,
+/// `aws-iso` / `aws-iso-b` for us-iso-* / us-isob-*, `aws` otherwise.
 std::string alarm_arn(const Settings& settings, std::string_view alarm_name);
 
 }  // namespace tw::pipeline
