@@ -28,6 +28,8 @@ std::string_view to_string(DropReason reason) {
       return "series_limit";
     case DropReason::kUnsupportedEvent:
       return "unsupported_event";
+    case DropReason::kUnreadable:
+      return "unreadable";
   }
   return "unknown";
 }

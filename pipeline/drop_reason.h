@@ -25,9 +25,10 @@ enum class DropReason : uint8_t {
   kLate,                 ///< Older than the input's watermark: its window may be evaluated.
   kSeriesLimit,          ///< The configured maximum number of distinct series was reached.
   kUnsupportedEvent,     ///< A recognised envelope carrying an event trailwatch does not consume.
+  kUnreadable,           ///< The source could not be read: corrupt gzip stream, I/O error.
 };
 
-inline constexpr size_t kDropReasonCount = 12;
+inline constexpr size_t kDropReasonCount = 13;
 
 /// The stable snake_case name, e.g. "not_json".
 std::string_view to_string(DropReason reason);

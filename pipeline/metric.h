@@ -23,25 +23,34 @@ namespace tw::pipeline {
 /// SampleCount, Sum, Minimum and Maximum of a set of values. Merging two sets is exact, which is
 /// what lets per-minute buckets combine into periods of any length, and partial results from
 /// several shards combine into one.
+///
+/// The sum is kept as an unevaluated pair `sum + sum_error` (a double-double, updated with the
+/// error-free TwoSum transformation). The pair holds the exact sum whenever it fits in about 106
+/// significant bits — for metric data, always in practice — so `sum` is then the correctly
+/// rounded exact sum, whatever the order in which values were added or sets merged. Plain double
+/// accumulation would make a replayed Average differ in its last digit when records arrive in a
+/// different order, breaking replay's byte-for-byte determinism.
 struct StatisticSet {
   double sample_count = 0;
-  double sum = 0;
+  double sum = 0;  ///< The sum, rounded to nearest.
   double minimum = std::numeric_limits<double>::infinity();
   double maximum = -std::numeric_limits<double>::infinity();
+  double sum_error = 0;  ///< Exact sum minus `sum`; |sum_error| ≤ ulp(sum) / 2.
 
   [[nodiscard]] bool empty() const { return sample_count <= 0; }
 
   /// Adds `weight` copies of `value`. Precondition: weight > 0, value finite.
   void add(double value, double weight = 1) {
     sample_count += weight;
-    sum += value * weight;
+    add_to_sum(value * weight);
     minimum = std::min(minimum, value);
     maximum = std::max(maximum, value);
   }
 
   void merge(const StatisticSet& other) {
     sample_count += other.sample_count;
-    sum += other.sum;
+    add_to_sum(other.sum);
+    add_to_sum(other.sum_error);
     minimum = std::min(minimum, other.minimum);
     maximum = std::max(maximum, other.maximum);
   }
@@ -49,6 +58,17 @@ struct StatisticSet {
   [[nodiscard]] double average() const { return sum / sample_count; }
 
   bool operator==(const StatisticSet&) const = default;
+
+ private:
+  // Knuth's TwoSum, then renormalisation, so (sum, sum_error) stays a canonical pair.
+  void add_to_sum(double x) {
+    const double s = sum + x;
+    const double b = s - sum;
+    const double error = (sum - (s - b)) + (x - b);
+    const double low = sum_error + error;
+    sum = s + low;
+    sum_error = low - (sum - s);
+  }
 };
 
 /// A slice of `MetricBatch::arena`.
@@ -87,6 +107,17 @@ struct MetricDatum {
   bool high_resolution = false;  ///< StorageResolution 1 (or a sub-minute stream period).
 };
 
+/// One accepted datapoint as the runtime hands it to a shard: the datum's numbers with views of
+/// its raw values and reported percentiles. The views are valid for the duration of the call.
+struct MetricSample {
+  EventTime time;
+  Unit unit = Unit::kNone;
+  bool high_resolution = false;
+  StatisticSet stats;
+  std::span<const WeightedValue> values;        ///< Raw values, if the record had any.
+  std::span<const ReportedQuantile> quantiles;  ///< Reported percentiles, if any.
+};
+
 /// A (name, value) pair of arena strings.
 struct ArenaDimension {
   ArenaString name;
@@ -96,7 +127,7 @@ struct ArenaDimension {
 /// Reusable output buffer of the metric decoders.
 class MetricBatch {
  public:
-  MetricBatch() { arena_.reserve(64 * 1024); }
+  MetricBatch() { arena_.reserve(size_t{64} * 1024); }
 
   void clear() {
     arena_.clear();

@@ -115,8 +115,8 @@ class [[nodiscard]] Result {
   [[nodiscard]] bool is_ok() const { return std::holds_alternative<T>(data_); }
 
   [[nodiscard]] const Status& status() const {
-    static const Status kOkStatus;
-    return is_ok() ? kOkStatus : std::get<Status>(data_);
+    static const Status ok_status;
+    return is_ok() ? ok_status : std::get<Status>(data_);
   }
 
   [[nodiscard]] T& value() & { return std::get<T>(data_); }
@@ -158,6 +158,8 @@ namespace internal {
     }                                           \
   } while (false)
 
+// `tmp` and `lhs` are a declaration and an assignment target: they cannot be parenthesized.
+// NOLINTNEXTLINE(bugprone-macro-parentheses)
 #define TW_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                             \
   if (!tmp.is_ok()) {                            \

@@ -1,0 +1,1057 @@
+#include "pipeline/metric_decoder.h"
+
+#include <simdjson.h>
+
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <string>
+
+namespace tw::pipeline {
+namespace {
+
+namespace od = simdjson::ondemand;
+
+// CloudWatch rejects values outside ±2^360 (PutMetricData documentation).
+const double kMaxMetricMagnitude = std::ldexp(1.0, 360);
+constexpr size_t kMaxDimensions = 30;
+constexpr size_t kMaxValuesPerDatum = 150;
+constexpr size_t kMaxEmfValues = 100;
+
+// After the root value has been consumed, anything but whitespace left over is an error.
+bool has_trailing_content(od::document& doc) {
+  return doc.current_location().error() != simdjson::OUT_OF_BOUNDS;
+}
+
+DecodeError make_error(DropReason reason, std::string detail) {
+  return DecodeError{reason, std::move(detail)};
+}
+
+// The root is not an object: either the bytes are not JSON at all (On-Demand only noticed the
+// first character) or they are valid JSON of another shape.
+DecodeError not_an_object(std::string_view record) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(record.data(), record.size(), true).get(root)) {
+    return make_error(DropReason::kNotJson, "(root): not a JSON document");
+  }
+  return make_error(DropReason::kUnknownFormat, "(root): expected a JSON object");
+}
+
+std::string join_pointer(std::string_view base, std::string_view key) {
+  std::string out(base);
+  out += '/';
+  for (const char c : key) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string index_pointer(std::string_view base, size_t index) {
+  std::string out(base);
+  out += '/';
+  out += std::to_string(index);
+  return out;
+}
+
+DropReason reason_for(simdjson::error_code code) {
+  switch (code) {
+    case simdjson::INCORRECT_TYPE:
+      return DropReason::kWrongType;
+    case simdjson::NO_SUCH_FIELD:
+      return DropReason::kMissingField;
+    case simdjson::NUMBER_ERROR:
+    case simdjson::NUMBER_OUT_OF_RANGE:
+      return DropReason::kNonFinite;
+    default:
+      return DropReason::kNotJson;
+  }
+}
+
+DecodeError json_error(simdjson::error_code code, std::string_view pointer) {
+  std::string detail(pointer.empty() ? "(root)" : pointer);
+  detail += ": ";
+  detail += simdjson::error_message(code);
+  return make_error(reason_for(code), std::move(detail));
+}
+
+std::string_view json_type_name(od::json_type type) {
+  switch (type) {
+    case od::json_type::array:
+      return "an array";
+    case od::json_type::object:
+      return "an object";
+    case od::json_type::number:
+      return "a number";
+    case od::json_type::string:
+      return "a string";
+    case od::json_type::boolean:
+      return "a boolean";
+    case od::json_type::null:
+      return "null";
+  }
+  return "something else";
+}
+
+bool names_non_finite(std::string_view text) {
+  if (!text.empty() && (text.front() == '"')) {
+    text.remove_prefix(1);
+  }
+  if (!text.empty() && (text.back() == '"')) {
+    text.remove_suffix(1);
+  }
+  if (!text.empty() && (text.front() == '-' || text.front() == '+')) {
+    text.remove_prefix(1);
+  }
+  for (const std::string_view word : {"NaN", "nan", "Infinity", "infinity", "Inf", "inf"}) {
+    if (text.substr(0, word.size()) == word) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Reads a finite double within CloudWatch's range, classifying every failure.
+std::optional<DecodeError> read_number(od::value value, std::string_view pointer, double& out) {
+  od::json_type type{};
+  if (const auto err = value.type().get(type); err) {
+    if (names_non_finite(value.raw_json_token())) {
+      return make_error(DropReason::kNonFinite, std::string(pointer) +
+                                                    ": NaN and infinities are "
+                                                    "not valid metric values");
+    }
+    return json_error(err, pointer);
+  }
+  if (type != od::json_type::number) {
+    if (type == od::json_type::string && names_non_finite(value.raw_json_token())) {
+      return make_error(DropReason::kNonFinite, std::string(pointer) +
+                                                    ": NaN and infinities are "
+                                                    "not valid metric values");
+    }
+    return make_error(DropReason::kWrongType, std::string(pointer) + ": expected a number, got " +
+                                                  std::string(json_type_name(type)));
+  }
+  double d = 0;
+  if (const auto err = value.get_double().get(d); err) {
+    return make_error(DropReason::kNonFinite,
+                      std::string(pointer) + ": number does not fit a double");
+  }
+  if (!std::isfinite(d)) {
+    return make_error(DropReason::kNonFinite, std::string(pointer) + ": not a finite number");
+  }
+  if (std::fabs(d) > kMaxMetricMagnitude) {
+    return make_error(DropReason::kInvalidValue,
+                      std::string(pointer) + ": magnitude above 2^360, which CloudWatch rejects");
+  }
+  out = d;
+  return std::nullopt;
+}
+
+std::optional<DecodeError> read_string(od::value value, std::string_view pointer,
+                                       std::string_view& out) {
+  od::json_type type{};
+  if (const auto err = value.type().get(type); err) {
+    return json_error(err, pointer);
+  }
+  if (type != od::json_type::string) {
+    return make_error(DropReason::kWrongType, std::string(pointer) + ": expected a string, got " +
+                                                  std::string(json_type_name(type)));
+  }
+  if (const auto err = value.get_string().get(out); err) {
+    return json_error(err, pointer);
+  }
+  return std::nullopt;
+}
+
+std::optional<DecodeError> check_time(EventTime t, std::string_view pointer) {
+  if (t < kEarliestAcceptedTime || t > kLatestAcceptedTime) {
+    return make_error(DropReason::kTimestampOutOfRange, std::string(pointer) + ": " +
+                                                            format_iso8601_millis(t) +
+                                                            " is outside 1990-01-01..2200-01-01");
+  }
+  return std::nullopt;
+}
+
+// Epoch milliseconds as an integer or a number with a fraction.
+std::optional<DecodeError> read_epoch(od::value value, std::string_view pointer, double scale,
+                                      EventTime& out) {
+  double d = 0;
+  if (auto err = read_number(value, pointer, d); err) {
+    if (err->reason == DropReason::kWrongType || err->reason == DropReason::kNonFinite ||
+        err->reason == DropReason::kInvalidValue) {
+      err->reason = DropReason::kBadTimestamp;
+    }
+    return err;
+  }
+  const double ms = d * scale;
+  if (!(ms > -1e15 && ms < 1e15)) {
+    return make_error(DropReason::kTimestampOutOfRange,
+                      std::string(pointer) + ": epoch value out of range");
+  }
+  out = EventTime::from_millis(static_cast<int64_t>(std::floor(ms)));
+  return check_time(out, pointer);
+}
+
+std::optional<Unit> unit_or_error(std::string_view text, std::string_view pointer,
+                                  std::optional<DecodeError>& error) {
+  const auto unit = parse_unit(text);
+  if (!unit) {
+    error = make_error(DropReason::kInvalidValue, std::string(pointer) + ": unknown unit \"" +
+                                                      std::string(text.substr(0, 64)) + "\"");
+  }
+  return unit;
+}
+
+// Percentile keys of metric streams: "p99", "p99.9", "p50". Others (TM(...), IQM, ...) are
+// ignored: they cannot be merged and trailwatch recomputes nothing from them.
+std::optional<double> parse_percentile_key(std::string_view key) {
+  if (key.size() < 2 || key.front() != 'p') {
+    return std::nullopt;
+  }
+  double p = 0;
+  const auto* first = key.data() + 1;
+  const auto* last = key.data() + key.size();
+  const auto [ptr, ec] = std::from_chars(first, last, p);
+  if (ec != std::errc() || ptr != last || !(p > 0 && p < 100)) {
+    return std::nullopt;
+  }
+  return p / 100.0;
+}
+
+class Decoder {
+ public:
+  Decoder() : padded_(4096) {}
+
+  std::optional<DecodeError> decode_padded(InputFormat format, std::string_view record,
+                                           MetricBatch& out) {
+    const MetricBatch::Mark mark = out.mark();
+    std::optional<DecodeError> error;
+    switch (format) {
+      case InputFormat::kMetricStream:
+        error = decode_metric_stream(record, out);
+        break;
+      case InputFormat::kPutMetricData:
+        error = decode_put_metric_data(record, out);
+        break;
+      case InputFormat::kEmf:
+        error = decode_emf(record, out);
+        break;
+      case InputFormat::kAuto:
+      case InputFormat::kCloudTrail:
+        error = make_error(DropReason::kUnknownFormat, "(root): not a metric record format");
+        break;
+    }
+    if (error) {
+      out.rollback(mark);
+    }
+    return error;
+  }
+
+  std::optional<DecodeError> decode(InputFormat format, std::string_view record, MetricBatch& out) {
+    const size_t needed = record.size() + simdjson::SIMDJSON_PADDING;
+    if (padded_.size() < needed) {
+      padded_.resize(needed);
+    }
+    std::copy(record.begin(), record.end(), padded_.begin());
+    return decode_padded(format, std::string_view(padded_.data(), record.size()), out);
+  }
+
+ private:
+  simdjson::simdjson_result<od::document> iterate(std::string_view record) {
+    return parser_.iterate(record.data(), record.size(),
+                           record.size() + simdjson::SIMDJSON_PADDING);
+  }
+
+  // Starts a datum with the statistic set filled in by the caller.
+  static MetricDatum& begin_datum(MetricBatch& out) {
+    MetricDatum& d = out.datums.emplace_back();
+    d.first_dimension = static_cast<uint32_t>(out.dimensions.size());
+    d.first_value = static_cast<uint32_t>(out.values.size());
+    d.first_quantile = static_cast<uint32_t>(out.quantiles.size());
+    return d;
+  }
+
+  std::optional<DecodeError> decode_metric_stream(std::string_view record, MetricBatch& out) {
+    od::document doc;
+    if (const auto err = iterate(record).get(doc); err) {
+      return json_error(err, "");
+    }
+    od::object root;
+    if (const auto err = doc.get_object().get(root); err) {
+      return err == simdjson::INCORRECT_TYPE ? not_an_object(record) : json_error(err, "");
+    }
+    MetricDatum& datum = begin_datum(out);
+    bool have_namespace = false;
+    bool have_name = false;
+    bool have_time = false;
+    bool have_value = false;
+    bool have_count = false;
+    bool have_sum = false;
+    bool have_min = false;
+    bool have_max = false;
+    for (auto field_result : root) {
+      od::field field;
+      if (const auto err = std::move(field_result).get(field); err) {
+        return json_error(err, "");
+      }
+      const od::raw_json_string key = field.key();
+      od::value value = field.value();
+      std::string_view text;
+      if (key == "namespace") {
+        if (auto e = read_string(value, "/namespace", text); e) {
+          return e;
+        }
+        datum.namespace_name = out.store(text);
+        have_namespace = true;
+      } else if (key == "metric_name") {
+        if (auto e = read_string(value, "/metric_name", text); e) {
+          return e;
+        }
+        datum.metric_name = out.store(text);
+        have_name = true;
+      } else if (key == "account_id") {
+        if (auto e = read_string(value, "/account_id", text); e) {
+          return e;
+        }
+        datum.account_id = out.store(text);
+      } else if (key == "region") {
+        if (auto e = read_string(value, "/region", text); e) {
+          return e;
+        }
+        datum.region = out.store(text);
+      } else if (key == "timestamp") {
+        if (auto e = read_epoch(value, "/timestamp", 1.0, datum.time); e) {
+          return e;
+        }
+        have_time = true;
+      } else if (key == "unit") {
+        if (auto e = read_string(value, "/unit", text); e) {
+          return e;
+        }
+        std::optional<DecodeError> error;
+        const auto unit = unit_or_error(text, "/unit", error);
+        if (!unit) {
+          return error;
+        }
+        datum.unit = *unit;
+      } else if (key == "dimensions") {
+        od::object dims;
+        if (const auto err = value.get_object().get(dims); err) {
+          return err == simdjson::INCORRECT_TYPE
+                     ? make_error(DropReason::kWrongType, "/dimensions: expected an object")
+                     : json_error(err, "/dimensions");
+        }
+        for (auto dim_result : dims) {
+          od::field dim;
+          if (const auto err = std::move(dim_result).get(dim); err) {
+            return json_error(err, "/dimensions");
+          }
+          std::string_view name;
+          if (const auto err = dim.unescaped_key().get(name); err) {
+            return json_error(err, "/dimensions");
+          }
+          const ArenaString stored_name = out.store(name);
+          std::string_view dim_value;
+          if (auto e = read_string(dim.value(), join_pointer("/dimensions", name), dim_value); e) {
+            return e;
+          }
+          if (++datum.dimension_count > kMaxDimensions) {
+            return make_error(DropReason::kInvalidValue, "/dimensions: more than 30 dimensions");
+          }
+          out.dimensions.push_back(ArenaDimension{stored_name, out.store(dim_value)});
+        }
+      } else if (key == "value") {
+        od::object stats;
+        if (const auto err = value.get_object().get(stats); err) {
+          return err == simdjson::INCORRECT_TYPE
+                     ? make_error(DropReason::kWrongType, "/value: expected an object")
+                     : json_error(err, "/value");
+        }
+        have_value = true;
+        for (auto stat_result : stats) {
+          od::field stat;
+          if (const auto err = std::move(stat_result).get(stat); err) {
+            return json_error(err, "/value");
+          }
+          std::string_view stat_key;
+          if (const auto err = stat.unescaped_key().get(stat_key); err) {
+            return json_error(err, "/value");
+          }
+          double* target = nullptr;
+          if (stat_key == "count") {
+            target = &datum.stats.sample_count;
+            have_count = true;
+          } else if (stat_key == "sum") {
+            target = &datum.stats.sum;
+            have_sum = true;
+          } else if (stat_key == "min") {
+            target = &datum.stats.minimum;
+            have_min = true;
+          } else if (stat_key == "max") {
+            target = &datum.stats.maximum;
+            have_max = true;
+          }
+          if (target != nullptr) {
+            if (auto e = read_number(stat.value(), join_pointer("/value", stat_key), *target); e) {
+              return e;
+            }
+            continue;
+          }
+          const auto q = parse_percentile_key(stat_key);
+          if (!q) {
+            continue;  // TM(25%:75%), IQM, ...: not mergeable, not used.
+          }
+          double v = 0;
+          if (auto e = read_number(stat.value(), join_pointer("/value", stat_key), v); e) {
+            return e;
+          }
+          out.quantiles.push_back(ReportedQuantile{*q, v});
+          ++datum.quantile_count;
+        }
+      }
+      // Unknown members (metric_stream_name and future additions) are ignored.
+    }
+    if (has_trailing_content(doc)) {
+      return make_error(DropReason::kNotJson, "(root): trailing content after the JSON object");
+    }
+    if (!have_namespace) {
+      return make_error(DropReason::kMissingField, "/namespace: required");
+    }
+    if (!have_name) {
+      return make_error(DropReason::kMissingField, "/metric_name: required");
+    }
+    if (!have_time) {
+      return make_error(DropReason::kMissingField, "/timestamp: required");
+    }
+    if (!have_value) {
+      return make_error(DropReason::kMissingField, "/value: required");
+    }
+    if (!have_count || !have_sum || !have_min || !have_max) {
+      return make_error(DropReason::kMissingField, std::string("/value/") +
+                                                       (!have_count ? "count"
+                                                        : !have_sum ? "sum"
+                                                        : !have_min ? "min"
+                                                                    : "max") +
+                                                       ": required");
+    }
+    return check_statistic_set(datum.stats, "/value");
+  }
+
+  static std::optional<DecodeError> check_statistic_set(const StatisticSet& s,
+                                                        std::string_view pointer) {
+    if (!(s.sample_count > 0)) {
+      return make_error(DropReason::kInvalidValue,
+                        std::string(pointer) + ": sample count must be greater than 0");
+    }
+    if (s.minimum > s.maximum) {
+      return make_error(DropReason::kInvalidValue,
+                        std::string(pointer) + ": minimum is greater than maximum");
+    }
+    return std::nullopt;
+  }
+
+  // --- PutMetricData -------------------------------------------------------------------------
+
+  std::optional<DecodeError> decode_put_metric_data(std::string_view record, MetricBatch& out) {
+    od::document doc;
+    if (const auto err = iterate(record).get(doc); err) {
+      return json_error(err, "");
+    }
+    od::object root;
+    if (const auto err = doc.get_object().get(root); err) {
+      return err == simdjson::INCORRECT_TYPE ? not_an_object(record) : json_error(err, "");
+    }
+    // Pass 1 over the root: a request has Namespace + MetricData; a lone datum has Namespace +
+    // MetricName and the datum fields at the root.
+    std::string_view namespace_name;
+    bool have_namespace = false;
+    bool have_metric_data = false;
+    for (auto field_result : root) {
+      od::field field;
+      if (const auto err = std::move(field_result).get(field); err) {
+        return json_error(err, "");
+      }
+      const od::raw_json_string key = field.key();
+      if (key == "Namespace") {
+        if (auto e = read_string(field.value(), "/Namespace", namespace_name); e) {
+          return e;
+        }
+        have_namespace = true;
+      } else if (key == "MetricData") {
+        have_metric_data = true;
+      }
+    }
+    // Pass 1 walked the whole root object, so this is where trailing bytes show.
+    if (has_trailing_content(doc)) {
+      return make_error(DropReason::kNotJson, "(root): trailing content after the JSON object");
+    }
+    if (!have_namespace) {
+      return make_error(DropReason::kMissingField, "/Namespace: required");
+    }
+    if (const auto err = root.reset().error(); err) {
+      return json_error(err, "");
+    }
+    if (!have_metric_data) {
+      return decode_datum(root, "", namespace_name, out);
+    }
+    od::array data;
+    if (const auto err = root.find_field_unordered("MetricData").get_array().get(data); err) {
+      return err == simdjson::INCORRECT_TYPE
+                 ? make_error(DropReason::kWrongType, "/MetricData: expected an array")
+                 : json_error(err, "/MetricData");
+    }
+    size_t index = 0;
+    for (auto element : data) {
+      const std::string pointer = index_pointer("/MetricData", index);
+      od::object datum_obj;
+      if (const auto err = element.get_object().get(datum_obj); err) {
+        return err == simdjson::INCORRECT_TYPE
+                   ? make_error(DropReason::kWrongType, pointer + ": expected an object")
+                   : json_error(err, pointer);
+      }
+      if (auto e = decode_datum(datum_obj, pointer, namespace_name, out); e) {
+        return e;
+      }
+      ++index;
+    }
+    if (index == 0) {
+      return make_error(DropReason::kMissingField, "/MetricData: contains no datum");
+    }
+    return std::nullopt;
+  }
+
+  std::optional<DecodeError> decode_datum(od::object obj, const std::string& base,
+                                          std::string_view namespace_name, MetricBatch& out) {
+    MetricDatum& datum = begin_datum(out);
+    datum.namespace_name = out.store(namespace_name);
+    bool have_name = false;
+    bool have_time = false;
+    int value_forms = 0;
+    size_t counts_seen = 0;
+    bool have_counts = false;
+    bool have_values_array = false;
+    for (auto field_result : obj) {
+      od::field field;
+      if (const auto err = std::move(field_result).get(field); err) {
+        return json_error(err, base);
+      }
+      const od::raw_json_string key = field.key();
+      od::value value = field.value();
+      std::string_view text;
+      if (key == "MetricName") {
+        if (auto e = read_string(value, base + "/MetricName", text); e) {
+          return e;
+        }
+        datum.metric_name = out.store(text);
+        have_name = true;
+      } else if (key == "Timestamp") {
+        const std::string pointer = base + "/Timestamp";
+        od::json_type type{};
+        if (const auto err = value.type().get(type); err) {
+          return json_error(err, pointer);
+        }
+        if (type == od::json_type::string) {
+          if (auto e = read_string(value, pointer, text); e) {
+            return e;
+          }
+          const auto t = parse_iso8601(text);
+          if (!t) {
+            return make_error(DropReason::kBadTimestamp, pointer + ": not an ISO 8601 timestamp");
+          }
+          datum.time = *t;
+          if (auto e = check_time(datum.time, pointer); e) {
+            return e;
+          }
+        } else if (auto e = read_epoch(value, pointer, 1000.0, datum.time); e) {
+          return e;
+        }
+        have_time = true;
+      } else if (key == "Value") {
+        double v = 0;
+        if (auto e = read_number(value, base + "/Value", v); e) {
+          return e;
+        }
+        out.values.push_back(WeightedValue{v, 1});
+        ++datum.value_count;
+        ++value_forms;
+      } else if (key == "Values") {
+        const std::string pointer = base + "/Values";
+        od::array values;
+        if (const auto err = value.get_array().get(values); err) {
+          return err == simdjson::INCORRECT_TYPE
+                     ? make_error(DropReason::kWrongType, pointer + ": expected an array")
+                     : json_error(err, pointer);
+        }
+        for (auto element : values) {
+          od::value v_value;
+          if (const auto err = element.get(v_value); err) {
+            return json_error(err, pointer);
+          }
+          double v = 0;
+          if (auto e = read_number(v_value, index_pointer(pointer, datum.value_count), v); e) {
+            return e;
+          }
+          if (++datum.value_count > kMaxValuesPerDatum) {
+            return make_error(DropReason::kInvalidValue, pointer + ": more than 150 values");
+          }
+          out.values.push_back(WeightedValue{v, 1});
+        }
+        if (datum.value_count == 0) {
+          return make_error(DropReason::kInvalidValue, pointer + ": empty");
+        }
+        have_values_array = true;
+        ++value_forms;
+      } else if (key == "Counts") {
+        const std::string pointer = base + "/Counts";
+        od::array counts;
+        if (const auto err = value.get_array().get(counts); err) {
+          return err == simdjson::INCORRECT_TYPE
+                     ? make_error(DropReason::kWrongType, pointer + ": expected an array")
+                     : json_error(err, pointer);
+        }
+        // Counts may come before or after Values: keep them aside and pair them up at the end.
+        counts_.clear();
+        for (auto element : counts) {
+          od::value c_value;
+          if (const auto err = element.get(c_value); err) {
+            return json_error(err, pointer);
+          }
+          double c = 0;
+          if (auto e = read_number(c_value, index_pointer(pointer, counts_seen), c); e) {
+            return e;
+          }
+          if (!(c > 0)) {
+            return make_error(DropReason::kInvalidValue, index_pointer(pointer, counts_seen) +
+                                                             ": counts must be greater than 0");
+          }
+          ++counts_seen;
+          counts_.push_back(c);
+        }
+        have_counts = true;
+      } else if (key == "StatisticValues") {
+        const std::string pointer = base + "/StatisticValues";
+        od::object stats;
+        if (const auto err = value.get_object().get(stats); err) {
+          return err == simdjson::INCORRECT_TYPE
+                     ? make_error(DropReason::kWrongType, pointer + ": expected an object")
+                     : json_error(err, pointer);
+        }
+        int seen = 0;
+        for (auto stat_result : stats) {
+          od::field stat;
+          if (const auto err = std::move(stat_result).get(stat); err) {
+            return json_error(err, pointer);
+          }
+          const od::raw_json_string stat_key = stat.key();
+          double* target = nullptr;
+          std::string_view name;
+          if (stat_key == "SampleCount") {
+            target = &datum.stats.sample_count;
+            name = "SampleCount";
+          } else if (stat_key == "Sum") {
+            target = &datum.stats.sum;
+            name = "Sum";
+          } else if (stat_key == "Minimum") {
+            target = &datum.stats.minimum;
+            name = "Minimum";
+          } else if (stat_key == "Maximum") {
+            target = &datum.stats.maximum;
+            name = "Maximum";
+          } else {
+            continue;
+          }
+          if (auto e = read_number(stat.value(), pointer + "/" + std::string(name), *target); e) {
+            return e;
+          }
+          ++seen;
+        }
+        if (seen != 4) {
+          return make_error(DropReason::kMissingField,
+                            pointer + ": SampleCount, Sum, Minimum and Maximum are all required");
+        }
+        if (auto e = check_statistic_set(datum.stats, pointer); e) {
+          return e;
+        }
+        ++value_forms;
+      } else if (key == "Unit") {
+        if (auto e = read_string(value, base + "/Unit", text); e) {
+          return e;
+        }
+        std::optional<DecodeError> error;
+        const auto unit = unit_or_error(text, base + "/Unit", error);
+        if (!unit) {
+          return error;
+        }
+        datum.unit = *unit;
+      } else if (key == "StorageResolution") {
+        double resolution = 0;
+        if (auto e = read_number(value, base + "/StorageResolution", resolution); e) {
+          return e;
+        }
+        if (resolution != 1 && resolution != 60) {
+          return make_error(DropReason::kInvalidValue,
+                            base + "/StorageResolution: must be 1 or 60");
+        }
+        datum.high_resolution = resolution == 1;
+      } else if (key == "Dimensions") {
+        if (auto e = read_dimension_list(value, base + "/Dimensions", datum, out); e) {
+          return e;
+        }
+      }
+    }
+    if (!have_name) {
+      return make_error(DropReason::kMissingField, base + "/MetricName: required");
+    }
+    if (!have_time) {
+      return make_error(DropReason::kMissingField, base + "/Timestamp: required");
+    }
+    if (value_forms != 1) {
+      return make_error(value_forms == 0 ? DropReason::kMissingField : DropReason::kInvalidValue,
+                        (base.empty() ? std::string("(root)") : base) +
+                            ": exactly one of Value, Values or StatisticValues is required");
+    }
+    if (have_counts) {
+      if (!have_values_array) {
+        return make_error(DropReason::kInvalidValue, base + "/Counts: requires Values");
+      }
+      if (counts_.size() != datum.value_count) {
+        return make_error(DropReason::kInvalidValue,
+                          base + "/Counts: must have as many entries as Values");
+      }
+      for (uint32_t i = 0; i < datum.value_count; ++i) {
+        out.values[datum.first_value + i].weight = counts_[i];
+      }
+    }
+    for (const WeightedValue& v : out.values_of(datum)) {
+      datum.stats.add(v.value, v.weight);
+    }
+    return std::nullopt;
+  }
+
+  static std::optional<DecodeError> read_dimension_list(od::value value, const std::string& pointer,
+                                                        MetricDatum& datum, MetricBatch& out) {
+    od::array dims;
+    if (const auto err = value.get_array().get(dims); err) {
+      return err == simdjson::INCORRECT_TYPE
+                 ? make_error(DropReason::kWrongType, pointer + ": expected an array")
+                 : json_error(err, pointer);
+    }
+    size_t index = 0;
+    for (auto element : dims) {
+      const std::string element_pointer = index_pointer(pointer, index++);
+      od::object dim;
+      if (const auto err = element.get_object().get(dim); err) {
+        return err == simdjson::INCORRECT_TYPE
+                   ? make_error(DropReason::kWrongType, element_pointer + ": expected an object")
+                   : json_error(err, element_pointer);
+      }
+      std::string_view name;
+      std::string_view dim_value;
+      bool have_name = false;
+      bool have_value = false;
+      for (auto field_result : dim) {
+        od::field field;
+        if (const auto err = std::move(field_result).get(field); err) {
+          return json_error(err, element_pointer);
+        }
+        const od::raw_json_string key = field.key();
+        if (key == "Name") {
+          if (auto e = read_string(field.value(), element_pointer + "/Name", name); e) {
+            return e;
+          }
+          have_name = true;
+        } else if (key == "Value") {
+          if (auto e = read_string(field.value(), element_pointer + "/Value", dim_value); e) {
+            return e;
+          }
+          have_value = true;
+        }
+      }
+      if (!have_name || !have_value) {
+        return make_error(DropReason::kMissingField,
+                          element_pointer + (have_name ? "/Value" : "/Name") + ": required");
+      }
+      if (++datum.dimension_count > kMaxDimensions) {
+        return make_error(DropReason::kInvalidValue, pointer + ": more than 30 dimensions");
+      }
+      // Store after both are read: the two string views share the parser's string buffer,
+      // which stays valid for the whole document.
+      out.dimensions.push_back(ArenaDimension{out.store(name), out.store(dim_value)});
+    }
+    return std::nullopt;
+  }
+
+  // --- Embedded Metric Format ----------------------------------------------------------------
+
+  // EMF needs random access to root members named by the directives, so it uses simdjson's DOM
+  // parser; EMF events are log lines, far rarer on the hot path than metric-stream records.
+  std::optional<DecodeError> decode_emf(std::string_view record, MetricBatch& out) {
+    // Lambda writes a platform prefix ("2023-01-01T00:00:00Z\trequest-id\tINFO\t{...}").
+    const size_t brace = record.find('{');
+    if (brace == std::string_view::npos) {
+      return make_error(DropReason::kNotJson, "(root): no JSON object in the log event");
+    }
+    record.remove_prefix(brace);
+    simdjson::dom::element root;
+    if (const auto err = dom_parser_.parse(record.data(), record.size(), false).get(root); err) {
+      return json_error(err, "");
+    }
+    simdjson::dom::object obj;
+    if (root.get_object().get(obj)) {
+      return not_an_object(record);
+    }
+    simdjson::dom::element aws;
+    if (obj["_aws"].get(aws)) {
+      return make_error(DropReason::kMissingField, "/_aws: required");
+    }
+    simdjson::dom::element ts;
+    if (aws["Timestamp"].get(ts)) {
+      return make_error(DropReason::kMissingField, "/_aws/Timestamp: required");
+    }
+    EventTime time;
+    {
+      double ms = 0;
+      if (ts.get_double().get(ms) || !std::isfinite(ms)) {
+        return make_error(DropReason::kBadTimestamp,
+                          "/_aws/Timestamp: expected epoch milliseconds");
+      }
+      if (!(ms > -1e15 && ms < 1e15)) {
+        return make_error(DropReason::kTimestampOutOfRange,
+                          "/_aws/Timestamp: epoch value out of range");
+      }
+      time = EventTime::from_millis(static_cast<int64_t>(std::floor(ms)));
+      if (auto e = check_time(time, "/_aws/Timestamp"); e) {
+        return e;
+      }
+    }
+    simdjson::dom::array directives;
+    if (aws["CloudWatchMetrics"].get_array().get(directives)) {
+      return make_error(DropReason::kMissingField,
+                        "/_aws/CloudWatchMetrics: required, an array of metric directives");
+    }
+    size_t directive_index = 0;
+    for (simdjson::dom::element directive : directives) {
+      const std::string dpointer = index_pointer("/_aws/CloudWatchMetrics", directive_index++);
+      std::string_view namespace_name;
+      if (directive["Namespace"].get_string().get(namespace_name)) {
+        return make_error(DropReason::kMissingField, dpointer + "/Namespace: required string");
+      }
+      simdjson::dom::array dimension_sets;
+      if (directive["Dimensions"].get_array().get(dimension_sets)) {
+        return make_error(DropReason::kMissingField,
+                          dpointer + "/Dimensions: required array of dimension sets");
+      }
+      simdjson::dom::array metrics;
+      if (directive["Metrics"].get_array().get(metrics)) {
+        return make_error(DropReason::kMissingField, dpointer + "/Metrics: required array");
+      }
+      if (metrics.size() > 100) {
+        return make_error(DropReason::kInvalidValue, dpointer + "/Metrics: more than 100");
+      }
+      // An empty Dimensions array publishes the metrics without dimensions, like [[]].
+      const size_t set_count = dimension_sets.size() == 0 ? 1 : dimension_sets.size();
+      for (size_t set_index = 0; set_index < set_count; ++set_index) {
+        simdjson::dom::array names;
+        const std::string spointer = index_pointer(dpointer + "/Dimensions", set_index);
+        if (dimension_sets.size() > 0 && dimension_sets.at(set_index).get_array().get(names)) {
+          return make_error(DropReason::kWrongType, spointer + ": expected an array of names");
+        }
+        if (dimension_sets.size() > 0 && names.size() > kMaxDimensions) {
+          return make_error(DropReason::kInvalidValue, spointer + ": more than 30 dimensions");
+        }
+        size_t metric_index = 0;
+        for (simdjson::dom::element metric : metrics) {
+          const std::string mpointer = index_pointer(dpointer + "/Metrics", metric_index++);
+          if (auto e = emit_emf_metric(obj, metric, names, dimension_sets.size() > 0,
+                                       namespace_name, time, mpointer, out);
+              e) {
+            return e;
+          }
+        }
+      }
+    }
+    return std::nullopt;
+  }
+
+  static std::optional<DecodeError> emit_emf_metric(simdjson::dom::object root,
+                                                    simdjson::dom::element metric,
+                                                    simdjson::dom::array names, bool has_names,
+                                                    std::string_view namespace_name, EventTime time,
+                                                    const std::string& mpointer, MetricBatch& out) {
+    std::string_view metric_name;
+    if (metric["Name"].get_string().get(metric_name)) {
+      return make_error(DropReason::kMissingField, mpointer + "/Name: required string");
+    }
+    Unit unit = Unit::kNone;
+    std::string_view unit_text;
+    if (!metric["Unit"].get_string().get(unit_text)) {
+      std::optional<DecodeError> error;
+      const auto parsed = unit_or_error(unit_text, mpointer + "/Unit", error);
+      if (!parsed) {
+        return error;
+      }
+      unit = *parsed;
+    }
+    bool high_resolution = false;
+    int64_t resolution = 60;
+    if (!metric["StorageResolution"].get_int64().get(resolution)) {
+      if (resolution != 1 && resolution != 60) {
+        return make_error(DropReason::kInvalidValue,
+                          mpointer + "/StorageResolution: must be 1 or 60");
+      }
+      high_resolution = resolution == 1;
+    }
+    simdjson::dom::element target;
+    const std::string tpointer = join_pointer("", metric_name);
+    if (root.at_key(metric_name).get(target)) {
+      return make_error(DropReason::kMissingField,
+                        tpointer + ": the metric's target member is missing");
+    }
+    MetricDatum& datum = begin_datum(out);
+    datum.namespace_name = out.store(namespace_name);
+    datum.metric_name = out.store(metric_name);
+    datum.time = time;
+    datum.unit = unit;
+    datum.high_resolution = high_resolution;
+    auto add_value = [&](simdjson::dom::element v,
+                         const std::string& pointer) -> std::optional<DecodeError> {
+      double d = 0;
+      if (v.get_double().get(d)) {
+        return make_error(DropReason::kWrongType, pointer + ": expected a number");
+      }
+      if (!std::isfinite(d)) {
+        return make_error(DropReason::kNonFinite, pointer + ": not a finite number");
+      }
+      if (std::fabs(d) > kMaxMetricMagnitude) {
+        return make_error(DropReason::kInvalidValue, pointer + ": magnitude above 2^360");
+      }
+      out.values.push_back(WeightedValue{d, 1});
+      ++datum.value_count;
+      datum.stats.add(d);
+      return std::nullopt;
+    };
+    simdjson::dom::array values;
+    if (!target.get_array().get(values)) {
+      if (values.size() == 0 || values.size() > kMaxEmfValues) {
+        return make_error(DropReason::kInvalidValue,
+                          tpointer + ": a value array holds 1 to 100 numbers");
+      }
+      size_t i = 0;
+      for (simdjson::dom::element v : values) {
+        if (auto e = add_value(v, index_pointer(tpointer, i++)); e) {
+          return e;
+        }
+      }
+    } else if (auto e = add_value(target, tpointer); e) {
+      return e;
+    }
+    if (has_names) {
+      for (simdjson::dom::element name_element : names) {
+        std::string_view name;
+        if (name_element.get_string().get(name)) {
+          return make_error(DropReason::kWrongType, mpointer + ": dimension names must be strings");
+        }
+        std::string_view value;
+        const std::string dpointer = join_pointer("", name);
+        simdjson::dom::element member;
+        if (root.at_key(name).get(member)) {
+          return make_error(DropReason::kMissingField,
+                            dpointer + ": the dimension's target member is missing");
+        }
+        if (member.get_string().get(value)) {
+          return make_error(DropReason::kWrongType, dpointer + ": dimension values are strings");
+        }
+        if (value.size() > 1024) {
+          return make_error(DropReason::kInvalidValue,
+                            dpointer + ": dimension values are at most 1024 characters");
+        }
+        out.dimensions.push_back(ArenaDimension{out.store(name), out.store(value)});
+        ++datum.dimension_count;
+      }
+    }
+    return std::nullopt;
+  }
+
+  od::parser parser_;
+  simdjson::dom::parser dom_parser_;
+  std::vector<char> padded_;
+  std::vector<double> counts_;
+};
+
+}  // namespace
+
+size_t json_padding() {
+  return simdjson::SIMDJSON_PADDING;
+}
+
+struct MetricDecoder::Impl {
+  Decoder decoder;
+};
+
+MetricDecoder::MetricDecoder() : impl_(std::make_unique<Impl>()) {
+}
+
+MetricDecoder::~MetricDecoder() = default;
+
+MetricDecoder::MetricDecoder(MetricDecoder&&) noexcept = default;
+
+MetricDecoder& MetricDecoder::operator=(MetricDecoder&&) noexcept = default;
+
+std::optional<DecodeError> MetricDecoder::decode_padded(InputFormat format, std::string_view record,
+                                                        MetricBatch& out) {
+  return impl_->decoder.decode_padded(format, record, out);
+}
+
+std::optional<DecodeError> MetricDecoder::decode(InputFormat format, std::string_view record,
+                                                 MetricBatch& out) {
+  return impl_->decoder.decode(format, record, out);
+}
+
+bool is_json_document(std::string_view text) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  return !parser.parse(text.data(), text.size(), true).get(root);
+}
+
+InputFormat detect_format(std::string_view document) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  const size_t brace = document.find('{');
+  if (brace == std::string_view::npos) {
+    return InputFormat::kAuto;
+  }
+  // EMF log events may carry a prefix; everything else starts with the object.
+  const std::string_view body = document.substr(brace);
+  if (parser.parse(body.data(), body.size(), true).get(root)) {
+    return InputFormat::kAuto;
+  }
+  simdjson::dom::object obj;
+  if (root.get_object().get(obj)) {
+    return InputFormat::kAuto;
+  }
+  for (const auto field : obj) {
+    const std::string_view key = field.key;
+    if (key == "metric_name" || key == "metric_stream_name") {
+      return InputFormat::kMetricStream;
+    }
+    if (key == "_aws") {
+      return InputFormat::kEmf;
+    }
+    if (key == "MetricData" || key == "MetricName") {
+      return InputFormat::kPutMetricData;
+    }
+    if (key == "Records" || key == "eventVersion" || key == "eventTime" || key == "detail-type" ||
+        key == "logEvents" || key == "insightDetails") {
+      return InputFormat::kCloudTrail;
+    }
+  }
+  return InputFormat::kAuto;
+}
+
+}  // namespace tw::pipeline
