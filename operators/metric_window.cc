@@ -1,0 +1,183 @@
+#include "operators/metric_window.h"
+
+#include <algorithm>
+
+namespace tw::operators {
+
+using pipeline::Duration;
+using pipeline::EventTime;
+using pipeline::Unit;
+
+void WindowRequirements::merge(const WindowRequirements& other) {
+  resolution = std::min(resolution, other.resolution);
+  retention = std::max(retention, other.retention);
+  percentiles = percentiles || other.percentiles;
+}
+
+SeriesWindow::SeriesWindow(const WindowRequirements& requirements) : requirements_(requirements) {
+}
+
+void SeriesWindow::require(const WindowRequirements& requirements) {
+  requirements_.merge(requirements);
+}
+
+SeriesWindow::Bucket& SeriesWindow::bucket_for(int64_t start_ms, Unit unit) {
+  // Samples arrive mostly in time order, so the bucket is almost always the last one.
+  if (buckets_.size() > head_) {
+    Bucket& last = buckets_.back();
+    if (last.start_ms == start_ms && last.unit == unit) {
+      return last;
+    }
+  }
+  auto less = [](const Bucket& b, std::pair<int64_t, Unit> key) {
+    return b.start_ms < key.first || (b.start_ms == key.first && b.unit < key.second);
+  };
+  const auto first = buckets_.begin() + static_cast<std::ptrdiff_t>(head_);
+  auto it = std::lower_bound(first, buckets_.end(), std::make_pair(start_ms, unit), less);
+  if (it != buckets_.end() && it->start_ms == start_ms && it->unit == unit) {
+    return *it;
+  }
+  Bucket bucket;
+  bucket.start_ms = start_ms;
+  bucket.width_ms = requirements_.resolution.millis();
+  bucket.unit = unit;
+  if (requirements_.percentiles) {
+    bucket.sketch = std::make_unique<QuantileSketch>();
+  }
+  return *buckets_.insert(it, std::move(bucket));
+}
+
+// Percentiles need the individual values. Raw values and degenerate statistic sets (one sample,
+// or all samples equal) give them exactly. Reported percentiles (metric streams' p99, ...) give
+// an approximation: the mass between two reported quantiles is placed at the upper one, so the
+// reported quantiles themselves are reproduced within the sketch's accuracy and everything
+// between is bounded by its neighbours. A plain statistic set gives nothing, and CloudWatch
+// treats it the same way: percentiles of such periods are unavailable.
+void SeriesWindow::feed_sketch(QuantileSketch& sketch, const pipeline::MetricSample& sample,
+                               bool& percentiles_available) {
+  const pipeline::StatisticSet& s = sample.stats;
+  if (!sample.values.empty()) {
+    for (const pipeline::WeightedValue& v : sample.values) {
+      sketch.add(v.value, v.weight);
+    }
+    return;
+  }
+  if (s.sample_count == 1 || s.minimum == s.maximum) {
+    sketch.add(s.minimum, s.sample_count);
+    return;
+  }
+  if (sample.quantiles.empty()) {
+    percentiles_available = false;
+    return;
+  }
+  const double n = s.sample_count;
+  if (n < 2) {
+    sketch.add(s.minimum, n);  // Fractional counts below two: nothing to spread.
+    return;
+  }
+  sketch.add(s.minimum, 1);
+  double placed = 1;
+  double previous_q = 0;
+  // Reported quantiles come in record order; walk them by increasing quantile.
+  std::vector<pipeline::ReportedQuantile> sorted(sample.quantiles.begin(), sample.quantiles.end());
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto& a, const auto& b) { return a.quantile < b.quantile; });
+  for (const pipeline::ReportedQuantile& rq : sorted) {
+    if (rq.quantile <= previous_q) {
+      continue;
+    }
+    previous_q = rq.quantile;
+    const double target = std::min(n - 1, std::ceil(rq.quantile * n - 1e-9));
+    const double mass = target - placed;
+    if (mass > 0) {
+      sketch.add(std::clamp(rq.value, s.minimum, s.maximum), mass);
+      placed = target;
+    }
+  }
+  if (n - placed > 0) {
+    sketch.add(s.maximum, n - placed);
+  }
+}
+
+void SeriesWindow::add(const pipeline::MetricSample& sample) {
+  const int64_t start = sample.time.floor(requirements_.resolution).millis();
+  Bucket& bucket = bucket_for(start, sample.unit);
+  bucket.stats.merge(sample.stats);
+  if (bucket.sketch) {
+    feed_sketch(*bucket.sketch, sample, bucket.percentiles_available);
+  }
+}
+
+void SeriesWindow::aggregate(EventTime from, EventTime to, std::optional<Unit> unit,
+                             RangeAggregate& out, QuantileSketch* sketch) const {
+  auto before = [](const Bucket& b, int64_t t) {
+    return b.start_ms < t;
+  };
+  const auto first = buckets_.begin() + static_cast<std::ptrdiff_t>(head_);
+  for (auto it = std::lower_bound(first, buckets_.end(), from.millis(), before);
+       it != buckets_.end() && it->start_ms < to.millis(); ++it) {
+    if (unit && it->unit != *unit) {
+      continue;
+    }
+    out.stats.merge(it->stats);
+    out.percentiles_available = out.percentiles_available && it->percentiles_available;
+    if (sketch != nullptr && it->sketch) {
+      sketch->merge(*it->sketch);
+    }
+  }
+}
+
+void SeriesWindow::evict_before(EventTime t) {
+  while (head_ < buckets_.size() && buckets_[head_].start_ms < t.millis()) {
+    buckets_[head_].sketch.reset();
+    ++head_;
+  }
+  // Compact once the evicted prefix dominates, so eviction stays amortised O(1) per bucket.
+  if (head_ > 0 && head_ * 2 >= buckets_.size()) {
+    buckets_.erase(buckets_.begin(), buckets_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
+  }
+}
+
+size_t SeriesWindow::memory_bytes() const {
+  size_t bytes = sizeof(*this) + buckets_.capacity() * sizeof(Bucket);
+  for (size_t i = head_; i < buckets_.size(); ++i) {
+    if (buckets_[i].sketch) {
+      bytes += buckets_[i].sketch->memory_bytes();
+    }
+  }
+  return bytes;
+}
+
+void MetricWindows::track(pipeline::SeriesId id, const WindowRequirements& requirements) {
+  if (id.value >= windows_.size()) {
+    windows_.resize(id.value + 1);
+  }
+  auto& window = windows_[id.value];
+  if (window) {
+    window->require(requirements);
+  } else {
+    window = std::make_unique<SeriesWindow>(requirements);
+    ++tracked_;
+  }
+}
+
+void MetricWindows::evict(EventTime watermark) {
+  for (auto& window : windows_) {
+    if (window) {
+      window->evict_before(watermark - window->requirements().retention);
+    }
+  }
+}
+
+size_t MetricWindows::memory_bytes() const {
+  size_t bytes = windows_.capacity() * sizeof(windows_[0]);
+  for (const auto& window : windows_) {
+    if (window) {
+      bytes += window->memory_bytes();
+    }
+  }
+  return bytes;
+}
+
+}  // namespace tw::operators
