@@ -4,7 +4,7 @@
 add_library(tw_warnings INTERFACE)
 target_compile_options(tw_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wnon-virtual-dtor
-  -Wold-style-cast -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough)
+  -Wold-style-cast -Woverloaded-virtual -Wimplicit-fallthrough)
 if(TW_WERROR)
   target_compile_options(tw_warnings INTERFACE -Werror)
 endif()

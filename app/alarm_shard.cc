@@ -1,0 +1,153 @@
+#include "app/alarm_shard.h"
+
+#include <algorithm>
+
+#include "operators/statistics.h"
+
+namespace tw::app {
+
+using pipeline::Duration;
+using pipeline::EventTime;
+
+std::optional<AlarmMetric> alarm_metric(const pipeline::MetricAlarmConfig& alarm,
+                                        const pipeline::Settings& settings) {
+  if (alarm.metrics.empty()) {
+    if (!alarm.statistic) {
+      return std::nullopt;
+    }
+    return AlarmMetric{alarm.namespace_name, alarm.metric_name, alarm.dimensions,
+                       settings.account_id,  *alarm.statistic,  alarm.unit};
+  }
+  // A Metrics alarm whose returned series is one MetricStat reads that metric directly.
+  const pipeline::MetricDataQuery* returned = nullptr;
+  for (const pipeline::MetricDataQuery& q : alarm.metrics) {
+    if (q.return_data) {
+      if (returned != nullptr) {
+        return std::nullopt;
+      }
+      returned = &q;
+    }
+  }
+  if (returned == nullptr || !returned->metric_stat) {
+    return std::nullopt;
+  }
+  const pipeline::MetricStat& stat = *returned->metric_stat;
+  return AlarmMetric{stat.namespace_name,
+                     stat.metric_name,
+                     stat.dimensions,
+                     returned->account_id.empty() ? settings.account_id : returned->account_id,
+                     stat.stat,
+                     stat.unit};
+}
+
+Duration evaluation_step(const pipeline::Config& config) {
+  for (const pipeline::MetricAlarmConfig& alarm : config.metric_alarms) {
+    if (alarm.high_resolution()) {
+      return Duration::seconds(10);
+    }
+  }
+  return Duration::minutes(1);
+}
+
+AlarmShardProcessor::AlarmShardProcessor(const pipeline::Config& config, int index, int count,
+                                         pipeline::SeriesInterner& interner) {
+  pipeline::SeriesKeyBuilder builder;
+  for (const pipeline::MetricAlarmConfig& alarm_config : config.metric_alarms) {
+    std::optional<AlarmMetric> metric = alarm_metric(alarm_config, config.settings);
+    if (!metric) {
+      continue;
+    }
+    const std::string key =
+        builder.build_owned(metric->namespace_name, metric->metric_name, metric->account_id,
+                            config.settings.region, metric->dimensions);
+    const uint64_t hash = pipeline::hash_series_key(key);
+    if (pipeline::shard_for_hash(hash, count) != index) {
+      continue;
+    }
+    const std::optional<pipeline::SeriesId> id = interner.intern(key, hash);
+    TW_CHECK(id.has_value(), "alarm series are registered before any data, below max_series");
+    detectors::MetricAlarm alarm(alarm_config, config.settings);
+    operators::WindowRequirements requirements;
+    requirements.resolution =
+        alarm_config.high_resolution() ? Duration::seconds(10) : Duration::minutes(1);
+    requirements.retention = alarm.period() * alarm.range_periods();
+    requirements.percentiles = metric->statistic.kind == pipeline::Statistic::Kind::kPercentile;
+    windows_.track(*id, requirements);
+    AlarmRunSummary summary;
+    summary.alarm_name = alarm_config.alarm_name;
+    summary.statistic = metric->statistic.text;
+    alarms_.push_back(
+        OwnedAlarm{std::move(alarm), *id, std::move(*metric), std::nullopt, std::move(summary)});
+  }
+}
+
+void AlarmShardProcessor::on_metric(pipeline::SeriesId series,
+                                    const pipeline::MetricSample& sample) {
+  windows_.add(series, sample);
+}
+
+void AlarmShardProcessor::on_cloudtrail(const pipeline::CloudTrailEvent& /*event*/) {
+  // CloudTrail detectors (Insights, metric filters, rules) attach here.
+  ++cloudtrail_events_;
+}
+
+void AlarmShardProcessor::on_watermark(const pipeline::WatermarkStep& step,
+                                       pipeline::EmissionBuffer& out) {
+  for (OwnedAlarm& owned : alarms_) {
+    if (!owned.next_tick) {
+      owned.next_tick = owned.alarm.first_tick_after(step.origin);
+    }
+    while (*owned.next_tick <= step.watermark) {
+      evaluate(owned, *owned.next_tick, out);
+      *owned.next_tick = *owned.next_tick + owned.alarm.cadence();
+    }
+  }
+  windows_.evict(step.watermark);
+}
+
+void AlarmShardProcessor::evaluate(OwnedAlarm& owned, EventTime tick,
+                                   pipeline::EmissionBuffer& out) {
+  const operators::SeriesWindow* window = windows_.find(owned.series);
+  const Duration period = owned.alarm.period();
+  const bool percentile = owned.metric.statistic.kind == pipeline::Statistic::Kind::kPercentile;
+  range_.clear();
+  for (int k = 1; k <= owned.alarm.range_periods(); ++k) {
+    const EventTime start = tick - period * k;
+    operators::RangeAggregate aggregate;
+    if (percentile) {
+      scratch_sketch_.clear();
+    }
+    window->aggregate(start, start + period, owned.metric.unit, aggregate,
+                      percentile ? &scratch_sketch_ : nullptr);
+    detectors::PeriodDatapoint datapoint{start, std::nullopt, aggregate.stats.sample_count};
+    if (!aggregate.stats.empty() && (!percentile || aggregate.percentiles_available)) {
+      datapoint.value = operators::compute_statistic(owned.metric.statistic, aggregate.stats,
+                                                     percentile ? &scratch_sketch_ : nullptr);
+    }
+    range_.push_back(datapoint);
+  }
+  owned.alarm.evaluate(tick, range_, out);
+  AlarmRunSummary& summary = owned.summary;
+  ++summary.evaluations;
+  summary.state = std::string(detectors::to_string(owned.alarm.state()));
+  if (const std::optional<double> value = range_.front().value; value) {
+    ++summary.periods_with_data;
+    summary.minimum = std::min(summary.minimum.value_or(*value), *value);
+    summary.maximum = std::max(summary.maximum.value_or(*value), *value);
+    summary.last = value;
+  }
+}
+
+std::vector<AlarmRunSummary> AlarmShardProcessor::summaries() const {
+  std::vector<AlarmRunSummary> out;
+  out.reserve(alarms_.size());
+  for (const OwnedAlarm& owned : alarms_) {
+    out.push_back(owned.summary);
+    if (out.back().state.empty()) {
+      out.back().state = std::string(detectors::to_string(owned.alarm.state()));
+    }
+  }
+  return out;
+}
+
+}  // namespace tw::app

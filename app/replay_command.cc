@@ -1,0 +1,353 @@
+#include "app/replay_command.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <iomanip>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "app/alarm_shard.h"
+#include "app/cli_args.h"
+#include "connectors/file_source.h"
+#include "connectors/jsonl_writer.h"
+#include "pipeline/runtime.h"
+
+namespace tw::app {
+namespace {
+
+using pipeline::Duration;
+using pipeline::InputFormat;
+
+constexpr std::string_view kUsage =
+    "usage: trailwatch replay --config FILE [--input PATH ...] [--output FILE] "
+    "[--datapoints FILE] [--dead-letters FILE] [--shards N] [--quiet]";
+
+// Records read from one input before the scheduler looks again for the input that lags most.
+constexpr size_t kPumpRecords = 1024;
+
+/// Writes the runtime's three streams as JSON lines.
+class ReplayOutput final : public pipeline::RuntimeOutput {
+ public:
+  ReplayOutput(connectors::JsonLinesWriter* events, connectors::JsonLinesWriter* datapoints,
+               connectors::JsonLinesWriter* dead_letters)
+      : events_(events), datapoints_(datapoints), dead_letters_(dead_letters) {}
+
+  void write_emissions(std::span<const pipeline::Emission> emissions) override {
+    for (const pipeline::Emission& e : emissions) {
+      connectors::JsonLinesWriter* w =
+          e.stream == pipeline::EmissionStream::kEvents ? events_ : datapoints_;
+      if (w != nullptr) {
+        w->write_line(e.json);
+      }
+    }
+  }
+
+  void write_dead_letter(const pipeline::DeadLetter& letter) override {
+    if (dead_letters_ == nullptr) {
+      return;
+    }
+    nlohmann::ordered_json line;
+    line["input"] = letter.input;
+    line["source"] = letter.source;
+    line["position"] = letter.position;
+    line["reason"] = pipeline::to_string(letter.reason);
+    line["detail"] = letter.detail;
+    line["record"] = letter.record;
+    // Records may hold invalid UTF-8 (that can be why they were dropped): replace, never throw.
+    dead_letters_->write_line(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+
+ private:
+  connectors::JsonLinesWriter* events_;
+  connectors::JsonLinesWriter* datapoints_;
+  connectors::JsonLinesWriter* dead_letters_;
+};
+
+struct ReplayArgs {
+  std::string config;
+  std::vector<std::string> inputs;
+  std::optional<std::string> output;
+  std::optional<std::string> datapoints;
+  std::optional<std::string> dead_letters;
+  std::optional<int> shards;
+  bool quiet = false;
+};
+
+std::optional<ReplayArgs> parse_args(const std::vector<std::string>& args, std::ostream& err) {
+  ReplayArgs parsed;
+  ArgReader reader(args);
+  while (!reader.done()) {
+    const std::string flag = reader.next();
+    if (flag == "--quiet") {
+      parsed.quiet = true;
+      continue;
+    }
+    std::optional<std::string> value = reader.value_for(flag, err);
+    if (!value) {
+      return std::nullopt;
+    }
+    if (flag == "--config") {
+      parsed.config = *value;
+    } else if (flag == "--input") {
+      parsed.inputs.push_back(*value);
+    } else if (flag == "--output") {
+      parsed.output = *value;
+    } else if (flag == "--datapoints") {
+      parsed.datapoints = *value;
+    } else if (flag == "--dead-letters") {
+      parsed.dead_letters = *value;
+    } else if (flag == "--shards") {
+      const std::optional<int> n = parse_int(*value);
+      if (!n || *n < 1 || *n > 256) {
+        err << "trailwatch replay: --shards takes an integer from 1 to 256\n";
+        return std::nullopt;
+      }
+      parsed.shards = *n;
+    } else {
+      err << "trailwatch replay: unknown option " << flag << "\n" << kUsage << "\n";
+      return std::nullopt;
+    }
+  }
+  if (parsed.config.empty()) {
+    err << "trailwatch replay: --config is required\n" << kUsage << "\n";
+    return std::nullopt;
+  }
+  return parsed;
+}
+
+void print_summary(const pipeline::RuntimeStats& stats, size_t alarms, std::ostream& err) {
+  uint64_t records = 0;
+  uint64_t datapoints = 0;
+  uint64_t events = 0;
+  uint64_t dropped = 0;
+  pipeline::DropCounters by_reason;
+  for (const pipeline::InputStats& input : stats.inputs) {
+    records += input.records;
+    datapoints += input.datapoints;
+    events += input.cloudtrail_events;
+    dropped += input.dropped;
+    for (size_t i = 0; i < pipeline::kDropReasonCount; ++i) {
+      by_reason.by_reason.at(i) += input.dropped_by_reason.by_reason.at(i);
+    }
+  }
+  err << "trailwatch replay: " << stats.inputs.size() << " input(s), " << records
+      << " records: " << datapoints << " datapoints, " << events << " CloudTrail events, "
+      << dropped << " dropped";
+  if (dropped > 0) {
+    err << " (";
+    bool first = true;
+    for (size_t i = 0; i < pipeline::kDropReasonCount; ++i) {
+      if (by_reason.by_reason.at(i) > 0) {
+        err << (first ? "" : ", ") << pipeline::to_string(static_cast<pipeline::DropReason>(i))
+            << " " << by_reason.by_reason.at(i);
+        first = false;
+      }
+    }
+    err << ")";
+  }
+  err << "; " << stats.series << " series; " << alarms << " alarm(s) evaluated "
+      << stats.datapoint_lines << " times; " << stats.emissions << " event(s) emitted";
+  if (stats.watermark != pipeline::EventTime::min()) {
+    err << "; watermark " << pipeline::format_iso8601_seconds(stats.watermark);
+  }
+  err << "\n";
+}
+
+std::string cell(const std::optional<double>& v) {
+  if (!v) {
+    return "-";
+  }
+  std::ostringstream text;
+  text << std::setprecision(4) << *v;
+  return text.str();
+}
+
+// A table of what every alarm saw, in configuration order (alarms are spread over shards).
+void print_alarm_table(std::vector<AlarmRunSummary> summaries, const pipeline::Config& config,
+                       std::ostream& err) {
+  std::vector<std::string> order;
+  for (const pipeline::MetricAlarmConfig& a : config.metric_alarms) {
+    order.push_back(a.alarm_name);
+  }
+  std::sort(summaries.begin(), summaries.end(), [&](const auto& a, const auto& b) {
+    return std::find(order.begin(), order.end(), a.alarm_name) <
+           std::find(order.begin(), order.end(), b.alarm_name);
+  });
+  size_t width = 5;
+  for (const AlarmRunSummary& s : summaries) {
+    width = std::max(width, s.alarm_name.size());
+  }
+  err << std::left << std::setw(static_cast<int>(width)) << "alarm"
+      << "  " << std::setw(12) << "statistic" << std::right << std::setw(11) << "evaluated"
+      << std::setw(10) << "w/ data" << std::setw(10) << "min" << std::setw(10) << "max"
+      << std::setw(10) << "last"
+      << "  state\n";
+  for (const AlarmRunSummary& s : summaries) {
+    err << std::left << std::setw(static_cast<int>(width)) << s.alarm_name << "  " << std::setw(12)
+        << s.statistic << std::right << std::setw(11) << s.evaluations << std::setw(10)
+        << s.periods_with_data << std::setw(10) << cell(s.minimum) << std::setw(10)
+        << cell(s.maximum) << std::setw(10) << cell(s.last) << "  " << s.state << "\n";
+  }
+  const size_t skipped = config.metric_alarms.size() - summaries.size();
+  if (skipped > 0) {
+    err << skipped << " metric-math alarm(s) not evaluated: their expression engine is not "
+        << "part of this build\n";
+  }
+}
+
+}  // namespace
+
+int run_replay(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  const std::optional<ReplayArgs> parsed = parse_args(args, err);
+  if (!parsed) {
+    return kExitUsage;
+  }
+  pipeline::ConfigLoadResult loaded = pipeline::load_config(parsed->config);
+  if (!loaded.ok()) {
+    for (const pipeline::ConfigProblem& problem : loaded.problems) {
+      err << problem.to_string() << "\n";
+    }
+    return kExitInvalidConfig;
+  }
+  const pipeline::Config& config = *loaded.config;
+  const pipeline::Settings& settings = config.settings;
+
+  // Inputs: the command line's, else the configuration's.
+  std::vector<pipeline::InputConfig> inputs;
+  for (const std::string& path : parsed->inputs) {
+    pipeline::InputConfig input;
+    input.name = path;
+    input.type =
+        path == "-" ? pipeline::InputConfig::Type::kStdin : pipeline::InputConfig::Type::kFile;
+    input.path = path;
+    inputs.push_back(std::move(input));
+  }
+  if (inputs.empty()) {
+    // Paths in the configuration are relative to the configuration file, so that a config and
+    // its data can move together.
+    const std::filesystem::path base = std::filesystem::path(parsed->config).parent_path();
+    for (pipeline::InputConfig input : settings.inputs) {
+      if (input.type == pipeline::InputConfig::Type::kFile &&
+          std::filesystem::path(input.path).is_relative()) {
+        input.path = (base / input.path).lexically_normal().string();
+      }
+      inputs.push_back(std::move(input));
+    }
+  }
+  if (inputs.empty()) {
+    err << "trailwatch replay: no input: pass --input PATH or list inputs in the configuration\n";
+    return kExitUsage;
+  }
+
+  connectors::JsonLinesWriter events_writer;
+  connectors::JsonLinesWriter datapoints_writer;
+  connectors::JsonLinesWriter dead_letter_writer;
+  const std::string events_path = parsed->output.value_or(settings.outputs.emissions);
+  const std::string datapoints_path = parsed->datapoints.value_or(settings.outputs.datapoints);
+  const std::string dead_letters_path =
+      parsed->dead_letters.value_or(settings.outputs.dead_letters);
+  for (auto [writer, path] :
+       {std::pair{&events_writer, events_path}, std::pair{&datapoints_writer, datapoints_path},
+        std::pair{&dead_letter_writer, dead_letters_path}}) {
+    if (path.empty()) {
+      continue;
+    }
+    if (const pipeline::Status s = writer->open(path); !s.is_ok()) {
+      err << "trailwatch replay: " << s.message() << "\n";
+      return kExitIoError;
+    }
+  }
+  (void)out;
+  ReplayOutput output(events_writer.is_open() ? &events_writer : nullptr,
+                      datapoints_writer.is_open() ? &datapoints_writer : nullptr,
+                      dead_letter_writer.is_open() ? &dead_letter_writer : nullptr);
+
+  int shards = parsed->shards.value_or(settings.shards);
+  if (shards <= 0) {
+    shards = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  }
+  size_t alarms = 0;
+  std::vector<const AlarmShardProcessor*> processors;
+  pipeline::Runtime runtime(
+      settings, pipeline::RuntimeOptions{shards, evaluation_step(config)},
+      [&](int index, int count, pipeline::SeriesInterner& interner) {
+        auto processor = std::make_unique<AlarmShardProcessor>(config, index, count, interner);
+        alarms += processor->alarm_count();
+        processors.push_back(processor.get());
+        return processor;
+      },
+      output);
+
+  struct OpenInput {
+    pipeline::InputId id;
+    std::unique_ptr<connectors::FileSource> source;
+    std::unique_ptr<connectors::RuntimeConsumer> consumer;
+    bool done = false;
+  };
+
+  std::vector<OpenInput> open_inputs;
+  for (const pipeline::InputConfig& input : inputs) {
+    connectors::FileSourceOptions options;
+    options.path = input.type == pipeline::InputConfig::Type::kStdin ? "-" : input.path;
+    options.format = input.format;
+    options.max_record_bytes = settings.max_record_bytes;
+    options.max_file_bytes = settings.max_file_bytes;
+    auto source = std::make_unique<connectors::FileSource>(options);
+    if (const pipeline::Status s = source->open(); !s.is_ok()) {
+      err << "trailwatch replay: " << s.message() << "\n";
+      return kExitIoError;
+    }
+    std::optional<Duration> lateness = input.allowed_lateness;
+    if (!lateness && input.format != InputFormat::kAuto) {
+      lateness = config.lateness_for(input, input.format);
+    }
+    const pipeline::InputId id = runtime.add_input(
+        input.name, lateness, input.account_id.empty() ? settings.account_id : input.account_id,
+        input.region.empty() ? settings.region : input.region);
+    auto consumer = std::make_unique<connectors::RuntimeConsumer>(runtime, id);
+    open_inputs.push_back(OpenInput{id, std::move(source), std::move(consumer)});
+  }
+
+  // Read from the input whose watermark lags most, so that one input read to its end does not
+  // make the others' records late (each input's lateness is judged against its own watermark, so
+  // the output does not depend on this interleaving — it only keeps state small).
+  while (true) {
+    OpenInput* next = nullptr;
+    for (OpenInput& input : open_inputs) {
+      if (!input.done && (next == nullptr ||
+                          runtime.input_watermark(input.id) < runtime.input_watermark(next->id))) {
+        next = &input;
+      }
+    }
+    if (next == nullptr) {
+      break;
+    }
+    if (!next->source->pump(*next->consumer, kPumpRecords)) {
+      next->done = true;
+      runtime.finish_input(next->id);
+    }
+  }
+  runtime.finish();
+
+  int code = kExitOk;
+  for (connectors::JsonLinesWriter* writer :
+       {&events_writer, &datapoints_writer, &dead_letter_writer}) {
+    if (const pipeline::Status s = writer->close(); !s.is_ok()) {
+      err << "trailwatch replay: " << s.message() << "\n";
+      code = kExitIoError;
+    }
+  }
+  if (!parsed->quiet) {
+    print_summary(runtime.stats(), alarms, err);
+    std::vector<AlarmRunSummary> summaries;
+    for (const AlarmShardProcessor* p : processors) {
+      const auto s = p->summaries();
+      summaries.insert(summaries.end(), s.begin(), s.end());
+    }
+    print_alarm_table(summaries, config, err);
+  }
+  return code;
+}
+
+}  // namespace tw::app

@@ -1,0 +1,58 @@
+#pragma once
+
+/// What shards produce: JSON lines destined for an output stream, with the keys that put them in
+/// one deterministic order whatever the number of shards.
+
+#include <cstdint>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "pipeline/time.h"
+
+namespace tw::pipeline {
+
+/// The output stream an emission belongs to.
+enum class EmissionStream : uint8_t {
+  kEvents,      ///< State transitions and other events (the main output).
+  kDatapoints,  ///< One line per alarm per evaluated period: the alarm's view of its metric.
+};
+
+/// One output line. Emissions are ordered by (time, stream, key, sequence): event time first,
+/// then the emitting component's stable key (an alarm's name), then the order in which that
+/// component emitted them. Every key belongs to exactly one shard, so the order does not depend
+/// on how keys are spread over shards.
+struct Emission {
+  EventTime time;
+  EmissionStream stream = EmissionStream::kEvents;
+  std::string key;
+  uint32_t sequence = 0;
+  std::string json;  ///< One JSON object, no trailing newline.
+
+  [[nodiscard]] bool operator<(const Emission& other) const {
+    return std::tie(time, stream, key, sequence) <
+           std::tie(other.time, other.stream, other.key, other.sequence);
+  }
+};
+
+/// Where a shard appends its emissions during one watermark step.
+class EmissionBuffer {
+ public:
+  void add(EventTime time, EmissionStream stream, std::string key, std::string json) {
+    const uint32_t sequence = next_sequence_++;
+    items_.push_back(Emission{time, stream, std::move(key), sequence, std::move(json)});
+  }
+
+  [[nodiscard]] std::vector<Emission>& items() { return items_; }
+
+  void clear() {
+    items_.clear();
+    next_sequence_ = 0;
+  }
+
+ private:
+  std::vector<Emission> items_;
+  uint32_t next_sequence_ = 0;
+};
+
+}  // namespace tw::pipeline

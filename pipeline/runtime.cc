@@ -1,0 +1,547 @@
+#include "pipeline/runtime.h"
+
+#include <algorithm>
+#include <deque>
+#include <thread>
+
+#include "pipeline/blocking_queue.h"
+#include "pipeline/metric_decoder.h"
+#include "pipeline/status.h"
+
+namespace tw::pipeline {
+namespace {
+
+// Records per batch handed to a shard thread: large enough that the queue's lock and the
+// thread hand-off disappear in the per-record cost, small enough to keep shards busy.
+constexpr size_t kBatchRecords = 4096;
+// Batches in flight per shard before the coordinator waits (bounds memory).
+constexpr size_t kQueueDepth = 8;
+
+struct RoutedSample {
+  SeriesId series;
+  EventTime time;
+  Unit unit = Unit::kNone;
+  bool high_resolution = false;
+  StatisticSet stats;
+  uint32_t first_value = 0;
+  uint32_t value_count = 0;
+  uint32_t first_quantile = 0;
+  uint32_t quantile_count = 0;
+};
+
+struct ShardBatch {
+  std::vector<RoutedSample> samples;
+  std::vector<WeightedValue> values;
+  std::vector<ReportedQuantile> quantiles;
+  std::vector<CloudTrailEvent> events;
+  bool has_step = false;
+  WatermarkStep step;
+  bool stop = false;
+
+  void clear() {
+    samples.clear();
+    values.clear();
+    quantiles.clear();
+    events.clear();
+    has_step = false;
+    stop = false;
+  }
+
+  [[nodiscard]] size_t size() const { return samples.size() + events.size(); }
+};
+
+struct StepResult {
+  std::vector<Emission> emissions;
+};
+
+struct InputState {
+  InputStats stats;
+  std::optional<Duration> lateness;
+  std::string account_id;
+  std::string region;
+  bool finished = false;
+};
+
+std::string describe_time(EventTime t) {
+  return format_iso8601_millis(t);
+}
+
+}  // namespace
+
+struct Runtime::Impl {
+  // One shard: its processor and, in threaded mode, its thread and queues.
+  struct Shard {
+    std::unique_ptr<ShardProcessor> processor;
+    EmissionBuffer buffer;
+    std::thread thread;
+    BlockingQueue<std::unique_ptr<ShardBatch>> inbox{kQueueDepth};
+    BlockingQueue<std::unique_ptr<ShardBatch>> spare{0};
+    BlockingQueue<StepResult> results{0};
+    std::unique_ptr<ShardBatch> filling;
+
+    void apply(const ShardBatch& batch) {
+      for (const RoutedSample& s : batch.samples) {
+        processor->on_metric(
+            s.series,
+            MetricSample{
+                s.time, s.unit, s.high_resolution, s.stats,
+                std::span<const WeightedValue>(batch.values).subspan(s.first_value, s.value_count),
+                std::span<const ReportedQuantile>(batch.quantiles)
+                    .subspan(s.first_quantile, s.quantile_count)});
+      }
+      for (const CloudTrailEvent& e : batch.events) {
+        processor->on_cloudtrail(e);
+      }
+    }
+
+    void run() {
+      while (true) {
+        std::unique_ptr<ShardBatch> batch = inbox.pop();
+        if (batch->stop) {
+          return;
+        }
+        apply(*batch);
+        if (batch->has_step) {
+          buffer.clear();
+          processor->on_watermark(batch->step, buffer);
+          results.push(StepResult{std::move(buffer.items())});
+        }
+        batch->clear();
+        spare.push(std::move(batch));
+      }
+    }
+  };
+
+  Impl(const Settings& s, RuntimeOptions o, RuntimeOutput& out)
+      : settings(s),
+        options(o),
+        output(out),
+        interner(static_cast<size_t>(std::max<int64_t>(1, s.max_series))) {}
+
+  [[nodiscard]] bool threaded() const { return shards.size() > 1; }
+
+  void drop(InputState& input, DropReason reason, std::string_view detail, std::string_view record,
+            const RecordOrigin& origin) {
+    input.stats.dropped_by_reason.add(reason);
+    ++input.stats.dropped;
+    output.write_dead_letter(
+        DeadLetter{input.stats.name, origin.source, origin.position, reason, detail, record});
+  }
+
+  // The checks every accepted datapoint or event passes, in order: a sane forward jump, then
+  // lateness. Returns true when accepted (and advances the input's newest time).
+  bool admit(InputState& input, EventTime t, std::string_view record, const RecordOrigin& origin) {
+    const Duration jump = settings.max_forward_jump;
+    if (jump > Duration() && input.stats.newest != EventTime::min() &&
+        t > input.stats.newest + jump) {
+      drop(input, DropReason::kTimestampOutOfRange,
+           "event time " + describe_time(t) + " is more than max_forward_jump_seconds (" +
+               std::to_string(jump.seconds()) + ") ahead of the input's newest event time " +
+               describe_time(input.stats.newest),
+           record, origin);
+      return false;
+    }
+    if (t < input.stats.watermark) {
+      drop(input, DropReason::kLate,
+           "event time " + describe_time(t) + " is older than the input's watermark " +
+               describe_time(input.stats.watermark) + " (newest " +
+               describe_time(input.stats.newest) + " minus allowed lateness " +
+               std::to_string(input.lateness.value_or(Duration()).seconds()) + " s)",
+           record, origin);
+      return false;
+    }
+    if (t > input.stats.newest) {
+      input.stats.newest = t;
+    }
+    origin_time = std::min(origin_time, t);
+    return true;
+  }
+
+  Shard& shard_for(uint64_t hash) {
+    return *shards[static_cast<size_t>(shard_for_hash(hash, static_cast<int>(shards.size())))];
+  }
+
+  ShardBatch& filling(Shard& shard) {
+    if (!shard.filling) {
+      auto spare = shard.spare.try_pop();
+      shard.filling = spare ? std::move(*spare) : std::make_unique<ShardBatch>();
+    }
+    return *shard.filling;
+  }
+
+  void send(Shard& shard) {
+    shard.inbox.push(std::move(shard.filling));
+    shard.filling.reset();
+    collect_results(false);
+  }
+
+  void route_metric(InputState& input, const MetricDatum& d, std::string_view record,
+                    const RecordOrigin& origin) {
+    dimension_scratch.clear();
+    for (const ArenaDimension& dim : batch.dimensions_of(d)) {
+      dimension_scratch.push_back(DimensionView{batch.view(dim.name), batch.view(dim.value)});
+    }
+    const std::string_view account =
+        d.account_id.length > 0 ? batch.view(d.account_id) : std::string_view(input.account_id);
+    const std::string_view region =
+        d.region.length > 0 ? batch.view(d.region) : std::string_view(input.region);
+    const std::string_view key =
+        key_builder.build(batch.view(d.namespace_name), batch.view(d.metric_name), account, region,
+                          dimension_scratch);
+    const uint64_t hash = hash_series_key(key);
+    const std::optional<SeriesId> id = interner.intern(key, hash);
+    if (!id) {
+      drop(input, DropReason::kSeriesLimit,
+           "the series limit (max_series " + std::to_string(settings.max_series) +
+               ") is reached; this datapoint starts a new series",
+           record, origin);
+      return;
+    }
+    ++input.stats.datapoints;
+    Shard& shard = shard_for(hash);
+    if (!threaded()) {
+      shard.processor->on_metric(*id, MetricSample{d.time, d.unit, d.high_resolution, d.stats,
+                                                   batch.values_of(d), batch.quantiles_of(d)});
+      return;
+    }
+    ShardBatch& b = filling(shard);
+    RoutedSample s{*id,
+                   d.time,
+                   d.unit,
+                   d.high_resolution,
+                   d.stats,
+                   static_cast<uint32_t>(b.values.size()),
+                   d.value_count,
+                   static_cast<uint32_t>(b.quantiles.size()),
+                   d.quantile_count};
+    const auto values = batch.values_of(d);
+    b.values.insert(b.values.end(), values.begin(), values.end());
+    const auto quantiles = batch.quantiles_of(d);
+    b.quantiles.insert(b.quantiles.end(), quantiles.begin(), quantiles.end());
+    b.samples.push_back(s);
+    if (b.size() >= kBatchRecords) {
+      send(shard);
+    }
+  }
+
+  void route_event(InputState& input, CloudTrailEvent&& event) {
+    if (event.account_id.empty()) {
+      event.account_id = input.account_id;
+    }
+    if (event.aws_region.empty()) {
+      event.aws_region = input.region;
+    }
+    ++input.stats.cloudtrail_events;
+    key_scratch.assign(event.account_id);
+    key_scratch += '\0';
+    key_scratch += event.aws_region;
+    Shard& shard = shard_for(hash_series_key(key_scratch));
+    if (!threaded()) {
+      shard.processor->on_cloudtrail(event);
+      return;
+    }
+    ShardBatch& b = filling(shard);
+    b.events.push_back(std::move(event));
+    if (b.size() >= kBatchRecords) {
+      send(shard);
+    }
+  }
+
+  void process_metrics(InputState& input, InputFormat format, std::string_view record,
+                       const RecordOrigin& origin) {
+    batch.clear();
+    if (auto error = metric_decoder.decode_padded(format, record, batch); error) {
+      drop(input, error->reason, error->detail, record, origin);
+      return;
+    }
+    for (const MetricDatum& d : batch.datums) {
+      if (admit(input, d.time, record, origin)) {
+        route_metric(input, d, record, origin);
+      }
+    }
+  }
+
+  void process_cloudtrail(InputState& input, std::string_view record, const RecordOrigin& origin) {
+    cloudtrail_out.clear();
+    cloudtrail_decoder.decode(record, cloudtrail_out,
+                              static_cast<size_t>(settings.max_record_bytes));
+    for (const CloudTrailRecordError& e : cloudtrail_out.errors) {
+      drop(input, e.error.reason, e.error.detail, e.raw, origin);
+    }
+    for (CloudTrailEvent& event : cloudtrail_out.events) {
+      if (admit(input, event.time, event.raw, origin)) {
+        route_event(input, std::move(event));
+      }
+    }
+  }
+
+  // The watermark the shards may evaluate up to: the slowest unfinished input, or, once every
+  // input has finished, the newest event time of all.
+  [[nodiscard]] EventTime global_watermark() const {
+    EventTime lowest = EventTime::max();
+    EventTime newest = EventTime::min();
+    bool any_open = false;
+    for (const InputState& input : inputs) {
+      newest = std::max(newest, input.stats.newest);
+      if (!input.finished) {
+        any_open = true;
+        lowest = std::min(lowest, input.stats.watermark);
+      }
+    }
+    return any_open ? lowest : newest;
+  }
+
+  void maybe_step(bool final) {
+    const EventTime w = global_watermark();
+    if (w == EventTime::min() || w == EventTime::max()) {
+      if (!final) {
+        return;
+      }
+    }
+    if (w <= watermark && !final) {
+      return;
+    }
+    // Broadcast only when a step boundary is crossed: nothing can become due in between.
+    const bool crossed =
+        w.floor(options.step) > watermark.floor(options.step) || watermark == EventTime::min();
+    if (w > watermark) {
+      watermark = w;
+    }
+    if (!crossed && !final) {
+      return;
+    }
+    // The origin (earliest accepted event time) is final only once the watermark has passed it:
+    // until then an earlier record may still be accepted. No tick can be due before that anyway.
+    if (origin_time == EventTime::max() || (!final && watermark <= origin_time)) {
+      return;
+    }
+    broadcast(WatermarkStep{watermark, origin_time, final});
+  }
+
+  void broadcast(const WatermarkStep& step) {
+    ++watermark_steps;
+    if (!threaded()) {
+      Shard& shard = *shards.front();
+      shard.buffer.clear();
+      shard.processor->on_watermark(step, shard.buffer);
+      write(shard.buffer.items());
+      return;
+    }
+    for (auto& shard : shards) {
+      ShardBatch& b = filling(*shard);
+      b.has_step = true;
+      b.step = step;
+      send(*shard);
+    }
+    ++steps_sent;
+  }
+
+  void write(std::vector<Emission>& emissions) {
+    std::sort(emissions.begin(), emissions.end());
+    for (const Emission& e : emissions) {
+      if (e.stream == EmissionStream::kEvents) {
+        ++emission_count;
+      } else {
+        ++datapoint_lines;
+      }
+    }
+    if (!emissions.empty()) {
+      output.write_emissions(emissions);
+    }
+  }
+
+  // Writes the results of every step all shards have finished, in step order. With `wait`,
+  // blocks until every step sent so far is written.
+  void collect_results(bool wait) {
+    while (steps_written < steps_sent) {
+      // A step is complete when every shard has delivered its result for it; shards deliver in
+      // step order, so each shard's oldest pending result belongs to the oldest unwritten step.
+      for (size_t i = 0; i < shards.size(); ++i) {
+        if (pending[i].empty()) {
+          if (wait) {
+            pending[i].push_back(shards[i]->results.pop());
+          } else if (auto r = shards[i]->results.try_pop(); r) {
+            pending[i].push_back(std::move(*r));
+          }
+        }
+      }
+      const bool complete =
+          std::all_of(pending.begin(), pending.end(), [](const auto& q) { return !q.empty(); });
+      if (!complete) {
+        return;
+      }
+      std::vector<Emission> merged;
+      for (auto& q : pending) {
+        auto& items = q.front().emissions;
+        merged.insert(merged.end(), std::make_move_iterator(items.begin()),
+                      std::make_move_iterator(items.end()));
+        q.pop_front();
+      }
+      write(merged);
+      ++steps_written;
+    }
+  }
+
+  void stop_threads() {
+    if (!threaded()) {
+      return;
+    }
+    for (auto& shard : shards) {
+      if (shard->thread.joinable()) {
+        ShardBatch& b = filling(*shard);
+        b.stop = true;
+        shard->inbox.push(std::move(shard->filling));
+        shard->filling.reset();
+        shard->thread.join();
+      }
+    }
+  }
+
+  Settings settings;
+  RuntimeOptions options;
+  RuntimeOutput& output;
+  SeriesInterner interner;
+  SeriesKeyBuilder key_builder;
+  MetricDecoder metric_decoder;
+  CloudTrailDecoder cloudtrail_decoder;
+  MetricBatch batch;
+  CloudTrailDecodeOutput cloudtrail_out;
+  std::vector<DimensionView> dimension_scratch;
+  std::string key_scratch;
+  std::vector<InputState> inputs;
+  std::vector<std::unique_ptr<Shard>> shards;
+  std::vector<std::deque<StepResult>> pending;
+  EventTime watermark = EventTime::min();
+  EventTime origin_time = EventTime::max();
+  uint64_t watermark_steps = 0;
+  uint64_t steps_sent = 0;
+  uint64_t steps_written = 0;
+  uint64_t emission_count = 0;
+  uint64_t datapoint_lines = 0;
+  bool finished = false;
+};
+
+Runtime::Runtime(const Settings& settings, RuntimeOptions options,
+                 const ShardProcessorFactory& factory, RuntimeOutput& output)
+    : impl_(std::make_unique<Impl>(settings, options, output)) {
+  TW_CHECK(options.shards >= 1, "at least one shard");
+  TW_CHECK(options.step > Duration(), "a positive watermark step");
+  for (int i = 0; i < options.shards; ++i) {
+    auto shard = std::make_unique<Impl::Shard>();
+    shard->processor = factory(i, options.shards, impl_->interner);
+    TW_CHECK(shard->processor != nullptr, "the factory returned a processor");
+    impl_->shards.push_back(std::move(shard));
+  }
+  impl_->pending.resize(impl_->shards.size());
+  if (impl_->threaded()) {
+    for (auto& shard : impl_->shards) {
+      Impl::Shard* s = shard.get();
+      s->thread = std::thread([s] { s->run(); });
+    }
+  }
+}
+
+Runtime::~Runtime() {
+  impl_->stop_threads();
+}
+
+InputId Runtime::add_input(std::string name, std::optional<Duration> allowed_lateness,
+                           std::string account_id, std::string region) {
+  InputState input;
+  input.stats.name = std::move(name);
+  input.lateness = allowed_lateness;
+  input.account_id = std::move(account_id);
+  input.region = std::move(region);
+  impl_->inputs.push_back(std::move(input));
+  return InputId{static_cast<uint32_t>(impl_->inputs.size() - 1)};
+}
+
+void Runtime::process(InputId id, InputFormat format, std::string_view record,
+                      const RecordOrigin& origin) {
+  InputState& input = impl_->inputs.at(id.value);
+  ++input.stats.records;
+  if (format == InputFormat::kAuto) {
+    format = detect_format(record);
+    if (format == InputFormat::kAuto) {
+      impl_->drop(input, DropReason::kUnknownFormat,
+                  "(root): not a metric stream, PutMetricData, EMF or CloudTrail document", record,
+                  origin);
+      return;
+    }
+  }
+  const int64_t limit = format == InputFormat::kCloudTrail ? impl_->settings.max_file_bytes
+                                                           : impl_->settings.max_record_bytes;
+  if (static_cast<int64_t>(record.size()) > limit) {
+    impl_->drop(input, DropReason::kOversized,
+                "record of " + std::to_string(record.size()) + " bytes exceeds the limit of " +
+                    std::to_string(limit),
+                record.substr(0, 4096), origin);
+    return;
+  }
+  if (!input.lateness) {
+    input.lateness = format == InputFormat::kCloudTrail ? impl_->settings.cloudtrail_lateness
+                                                        : impl_->settings.metric_lateness;
+  }
+  if (format == InputFormat::kCloudTrail) {
+    impl_->process_cloudtrail(input, record, origin);
+  } else {
+    impl_->process_metrics(input, format, record, origin);
+  }
+  if (input.stats.newest != EventTime::min()) {
+    input.stats.watermark =
+        std::max(input.stats.watermark, input.stats.newest - input.lateness.value_or(Duration()));
+  }
+  impl_->maybe_step(false);
+}
+
+void Runtime::reject(InputId id, DropReason reason, std::string_view detail,
+                     std::string_view record, const RecordOrigin& origin) {
+  InputState& input = impl_->inputs.at(id.value);
+  ++input.stats.records;
+  impl_->drop(input, reason, detail, record, origin);
+}
+
+void Runtime::finish_input(InputId id) {
+  impl_->inputs.at(id.value).finished = true;
+  impl_->maybe_step(false);
+}
+
+void Runtime::finish() {
+  if (impl_->finished) {
+    return;
+  }
+  impl_->finished = true;
+  for (InputState& input : impl_->inputs) {
+    input.finished = true;
+  }
+  impl_->maybe_step(true);
+  if (impl_->threaded()) {
+    for (auto& shard : impl_->shards) {
+      if (shard->filling && shard->filling->size() > 0) {
+        impl_->send(*shard);
+      }
+    }
+    impl_->collect_results(true);
+  }
+  impl_->stop_threads();
+}
+
+EventTime Runtime::input_watermark(InputId id) const {
+  const InputState& input = impl_->inputs.at(id.value);
+  return input.finished ? EventTime::max() : input.stats.watermark;
+}
+
+RuntimeStats Runtime::stats() const {
+  RuntimeStats s;
+  for (const InputState& input : impl_->inputs) {
+    s.inputs.push_back(input.stats);
+  }
+  s.series = impl_->interner.size();
+  s.watermark_steps = impl_->watermark_steps;
+  s.emissions = impl_->emission_count;
+  s.datapoint_lines = impl_->datapoint_lines;
+  s.watermark = impl_->watermark;
+  return s;
+}
+
+}  // namespace tw::pipeline

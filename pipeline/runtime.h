@@ -1,0 +1,204 @@
+#pragma once
+
+/// The event-time runtime shared by `trailwatch replay` and live mode.
+///
+/// Data flow:
+///
+///     record bytes ─► decode ─► checks (size, time, lateness) ─► intern series ─► route by key
+///          │              │                                                        │
+///          │              └─ bad record: counted by reason, dead-lettered          ▼
+///          │                                                         shard (one thread each)
+///          └─ watermark per input = newest event time − allowed lateness    ShardProcessor:
+///             global watermark = min over unfinished inputs                  buckets, alarms
+///             crossing a step boundary ─► every shard evaluates ─► emissions merged in order
+///
+/// Time semantics. A record is *late* when its event time is older than its input's watermark
+/// at arrival; late records are dead-lettered, never merged into state that may already have
+/// been evaluated. Evaluation is driven only by the global watermark, so what a shard evaluates
+/// at a tick depends only on which records were accepted — not on arrival order within the
+/// allowed lateness, on how inputs interleave, or on the number of shards. A finished input no
+/// longer holds the global watermark back; when every input has finished, the watermark moves
+/// to the newest event time seen anywhere.
+///
+/// Threading. One coordinator thread calls `process`, `finish_input` and `finish` (the runtime
+/// is not thread-safe towards its caller). With more than one shard, each shard runs on its own
+/// thread and owns its processor and all its state; records reach it in batches through a
+/// bounded queue (one lock per batch, none per record). With one shard everything runs inline on
+/// the caller's thread.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pipeline/cloudtrail.h"
+#include "pipeline/config.h"
+#include "pipeline/drop_reason.h"
+#include "pipeline/emission.h"
+#include "pipeline/metric.h"
+#include "pipeline/series.h"
+#include "pipeline/time.h"
+
+namespace tw::pipeline {
+
+/// What a watermark step tells the shards.
+struct WatermarkStep {
+  /// Event time up to (excluding) this instant is complete: no record older than it will be
+  /// accepted any more.
+  EventTime watermark;
+  /// The earliest accepted event time of the whole run; final (steps are only issued once the
+  /// watermark has passed it). Evaluation schedules start at the first tick after it, so they do
+  /// not depend on which record happened to arrive first.
+  EventTime origin;
+  /// True for the step issued by `finish()`.
+  bool final = false;
+};
+
+/// Per-shard logic supplied by the application (alarm evaluation and, later, other detectors).
+/// Created once per shard; every call for one instance comes from that shard's thread.
+class ShardProcessor {
+ public:
+  ShardProcessor() = default;
+  virtual ~ShardProcessor() = default;
+  ShardProcessor(const ShardProcessor&) = delete;
+  ShardProcessor& operator=(const ShardProcessor&) = delete;
+  ShardProcessor(ShardProcessor&&) = delete;
+  ShardProcessor& operator=(ShardProcessor&&) = delete;
+
+  /// An accepted sample of a series this shard owns. `sample`'s views are valid for the call.
+  virtual void on_metric(SeriesId series, const MetricSample& sample) = 0;
+
+  /// An accepted CloudTrail event routed to this shard (by account and region).
+  virtual void on_cloudtrail(const CloudTrailEvent& event) = 0;
+
+  /// The global watermark advanced: evaluate everything due up to `step.watermark` and append
+  /// the results to `out`.
+  virtual void on_watermark(const WatermarkStep& step, EmissionBuffer& out) = 0;
+};
+
+/// Creates the processor of shard `index` (0-based) of `count`. Called on the coordinator
+/// thread before any record is processed; `interner` is the run's series interner, in which
+/// the processor registers the series its alarms read (see `shard_for_hash`).
+using ShardProcessorFactory =
+    std::function<std::unique_ptr<ShardProcessor>(int index, int count, SeriesInterner& interner)>;
+
+/// The shard that owns a series (or another keyed item) with hash `hash`.
+inline int shard_for_hash(uint64_t hash, int shard_count) {
+  return static_cast<int>((hash >> 32U) % static_cast<uint64_t>(shard_count));
+}
+
+/// A dropped record as written to the dead-letter output.
+struct DeadLetter {
+  std::string_view input;   ///< The input's name.
+  std::string_view source;  ///< File path, "stdin", or a topic/partition later.
+  uint64_t position = 0;    ///< 1-based line (or record index) within the source.
+  DropReason reason = DropReason::kNotJson;
+  std::string_view detail;
+  std::string_view record;  ///< The offending bytes (possibly a single record of a document).
+};
+
+/// Where the runtime writes. Called on the coordinator thread only.
+class RuntimeOutput {
+ public:
+  RuntimeOutput() = default;
+  virtual ~RuntimeOutput() = default;
+  RuntimeOutput(const RuntimeOutput&) = delete;
+  RuntimeOutput& operator=(const RuntimeOutput&) = delete;
+  RuntimeOutput(RuntimeOutput&&) = delete;
+  RuntimeOutput& operator=(RuntimeOutput&&) = delete;
+
+  /// Emissions of one watermark step, already in their deterministic order.
+  virtual void write_emissions(std::span<const Emission> emissions) = 0;
+
+  virtual void write_dead_letter(const DeadLetter& letter) = 0;
+};
+
+/// Identifies an input registered with `Runtime::add_input`.
+struct InputId {
+  uint32_t value = 0;
+};
+
+/// Where a record came from, for dead letters.
+struct RecordOrigin {
+  std::string_view source;
+  uint64_t position = 0;
+};
+
+/// Counters of one input.
+struct InputStats {
+  std::string name;
+  uint64_t records = 0;            ///< Documents offered to `process`.
+  uint64_t datapoints = 0;         ///< Metric datapoints accepted.
+  uint64_t cloudtrail_events = 0;  ///< CloudTrail events accepted.
+  uint64_t dropped = 0;            ///< Datapoints/events/records dropped (all reasons).
+  DropCounters dropped_by_reason;
+  EventTime newest = EventTime::min();
+  EventTime watermark = EventTime::min();
+};
+
+struct RuntimeStats {
+  std::vector<InputStats> inputs;
+  uint64_t series = 0;  ///< Distinct series interned.
+  uint64_t watermark_steps = 0;
+  uint64_t emissions = 0;        ///< Lines written to the events stream.
+  uint64_t datapoint_lines = 0;  ///< Lines written to the datapoints stream.
+  EventTime watermark = EventTime::min();
+};
+
+struct RuntimeOptions {
+  int shards = 1;
+  /// The watermark is broadcast to the shards whenever it crosses a multiple of this (10 s when
+  /// any alarm is high-resolution, else 60 s).
+  Duration step = Duration::minutes(1);
+};
+
+class Runtime {
+ public:
+  /// Precondition: options.shards ≥ 1; the factory returns a processor for every shard.
+  Runtime(const Settings& settings, RuntimeOptions options, const ShardProcessorFactory& factory,
+          RuntimeOutput& output);
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+  Runtime(Runtime&&) = delete;
+  Runtime& operator=(Runtime&&) = delete;
+
+  /// Registers an input. `account_id`/`region` apply to records that carry none. Without an
+  /// explicit lateness, the settings' default for the kind of the input's first record applies
+  /// (metric_lateness or cloudtrail_lateness).
+  InputId add_input(std::string name, std::optional<Duration> allowed_lateness,
+                    std::string account_id, std::string region);
+
+  /// Processes one JSON document of `format` from `input`. For kAuto the document's shape is
+  /// detected. Precondition: `json_padding()` readable bytes follow `record` in memory.
+  void process(InputId input, InputFormat format, std::string_view record,
+               const RecordOrigin& origin);
+
+  /// Reports a record the source could not even deliver (e.g. a line over the size limit, a file
+  /// that is not valid gzip): counted and dead-lettered like a decode failure.
+  void reject(InputId input, DropReason reason, std::string_view detail, std::string_view record,
+              const RecordOrigin& origin);
+
+  /// The input ended: it no longer holds the global watermark back.
+  void finish_input(InputId input);
+
+  /// Ends the run: the watermark moves to the newest event time seen, every shard evaluates up
+  /// to it, all output is written. No other call may follow.
+  void finish();
+
+  /// The current watermark of `input` (EventTime::max() once finished).
+  [[nodiscard]] EventTime input_watermark(InputId input) const;
+
+  /// Counters so far (the series/emission counts are final after `finish`).
+  [[nodiscard]] RuntimeStats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tw::pipeline
