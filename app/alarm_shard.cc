@@ -50,7 +50,8 @@ Duration evaluation_step(const pipeline::Config& config) {
 }
 
 AlarmShardProcessor::AlarmShardProcessor(const pipeline::Config& config, int index, int count,
-                                         pipeline::SeriesInterner& interner) {
+                                         pipeline::SeriesInterner& interner,
+                                         AlarmShardOptions options) {
   pipeline::SeriesKeyBuilder builder;
   for (const pipeline::MetricAlarmConfig& alarm_config : config.metric_alarms) {
     std::optional<AlarmMetric> metric = alarm_metric(alarm_config, config.settings);
@@ -67,6 +68,7 @@ AlarmShardProcessor::AlarmShardProcessor(const pipeline::Config& config, int ind
     const std::optional<pipeline::SeriesId> id = interner.intern(key, hash);
     TW_CHECK(id.has_value(), "alarm series are registered before any data, below max_series");
     detectors::MetricAlarm alarm(alarm_config, config.settings);
+    alarm.set_emit_datapoints(options.datapoints);
     operators::WindowRequirements requirements;
     requirements.resolution =
         alarm_config.high_resolution() ? Duration::seconds(10) : Duration::minutes(1);

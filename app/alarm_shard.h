@@ -49,11 +49,16 @@ struct AlarmRunSummary {
   std::string state;
 };
 
+/// What the shard processors produce besides transitions.
+struct AlarmShardOptions {
+  bool datapoints = true;  ///< Write the datapoints stream (`--datapoints`).
+};
+
 class AlarmShardProcessor final : public pipeline::ShardProcessor {
  public:
   /// Registers, in `interner`, the series of every alarm owned by shard `index` of `count`.
   AlarmShardProcessor(const pipeline::Config& config, int index, int count,
-                      pipeline::SeriesInterner& interner);
+                      pipeline::SeriesInterner& interner, AlarmShardOptions options = {});
 
   void on_metric(pipeline::SeriesId series, const pipeline::MetricSample& sample) override;
 

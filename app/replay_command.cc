@@ -272,7 +272,9 @@ int run_replay(const std::vector<std::string>& args, std::ostream& out, std::ost
   pipeline::Runtime runtime(
       settings, pipeline::RuntimeOptions{shards, evaluation_step(config)},
       [&](int index, int count, pipeline::SeriesInterner& interner) {
-        auto processor = std::make_unique<AlarmShardProcessor>(config, index, count, interner);
+        auto processor = std::make_unique<AlarmShardProcessor>(
+            config, index, count, interner,
+            AlarmShardOptions{/*datapoints=*/datapoints_writer.is_open()});
         alarms += processor->alarm_count();
         processors.push_back(processor.get());
         return processor;

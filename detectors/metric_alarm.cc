@@ -42,7 +42,7 @@ EventTime MetricAlarm::first_tick_after(EventTime origin) const {
 
 void MetricAlarm::evaluate(EventTime evaluation_time, std::span<const PeriodDatapoint> range,
                            pipeline::EmissionBuffer& out) {
-  if (range.empty()) {
+  if (range.empty() || !emit_datapoints_) {
     return;
   }
   out.add(evaluation_time, pipeline::EmissionStream::kDatapoints, config_.alarm_name,

@@ -61,9 +61,13 @@ class MetricAlarm {
   /// The first evaluation tick strictly after `origin`.
   [[nodiscard]] pipeline::EventTime first_tick_after(pipeline::EventTime origin) const;
 
+  /// Whether `evaluate` writes the datapoints stream (formatting a line per evaluation costs
+  /// more than the evaluation itself, so it is done only when someone reads the stream).
+  void set_emit_datapoints(bool emit) { emit_datapoints_ = emit; }
+
   /// Evaluates the alarm at `evaluation_time` on `range` (range_periods() datapoints, newest
   /// first) and appends its output: the datapoint line of the newest period to the datapoints
-  /// stream. Precondition: range.size() == range_periods().
+  /// stream, when enabled. Precondition: range.size() == range_periods().
   void evaluate(pipeline::EventTime evaluation_time, std::span<const PeriodDatapoint> range,
                 pipeline::EmissionBuffer& out);
 
@@ -71,6 +75,7 @@ class MetricAlarm {
   pipeline::MetricAlarmConfig config_;
   std::string arn_;
   int range_periods_;
+  bool emit_datapoints_ = true;
   AlarmState state_ = AlarmState::kInsufficientData;
   std::string state_reason_ = "Unchecked: Initial alarm creation";
 };

@@ -2,9 +2,10 @@
 
 /// Metric datapoints as the decoders produce them, and the statistic set every bucket keeps.
 ///
-/// Decoders append to a `MetricBatch`, a reusable arena: strings are copied once into one buffer
-/// and referred to by offset, so decoding allocates nothing per record in steady state. A batch
-/// belongs to one thread at a time.
+/// Decoders append to a reusable `MetricBatch`. Its strings are views into the decoder's own
+/// buffers (the parser's unescaped-string buffer), so decoding copies and allocates nothing per
+/// record in steady state; the views stay valid until the decoder decodes its next record. A
+/// batch belongs to one thread at a time.
 
 #include <algorithm>
 #include <cmath>
@@ -71,12 +72,6 @@ struct StatisticSet {
   }
 };
 
-/// A slice of `MetricBatch::arena`.
-struct ArenaString {
-  uint32_t offset = 0;
-  uint32_t length = 0;
-};
-
 /// A value with a multiplicity, as in PutMetricData's Values/Counts.
 struct WeightedValue {
   double value = 0;
@@ -89,12 +84,12 @@ struct ReportedQuantile {
   double value = 0;
 };
 
-/// One datapoint of one metric as decoded; strings live in the batch arena.
+/// One datapoint of one metric as decoded; strings are views (see MetricBatch).
 struct MetricDatum {
-  ArenaString namespace_name;
-  ArenaString metric_name;
-  ArenaString account_id;        ///< Empty: the input's (or the configuration's) account.
-  ArenaString region;            ///< Empty: the input's (or the configuration's) region.
+  std::string_view namespace_name;
+  std::string_view metric_name;
+  std::string_view account_id;   ///< Empty: the input's (or the configuration's) account.
+  std::string_view region;       ///< Empty: the input's (or the configuration's) region.
   uint32_t first_dimension = 0;  ///< Index into MetricBatch::dimensions.
   uint32_t dimension_count = 0;
   uint32_t first_value = 0;  ///< Index into MetricBatch::values (raw values, if any).
@@ -118,39 +113,24 @@ struct MetricSample {
   std::span<const ReportedQuantile> quantiles;  ///< Reported percentiles, if any.
 };
 
-/// A (name, value) pair of arena strings.
-struct ArenaDimension {
-  ArenaString name;
-  ArenaString value;
+/// A (name, value) pair of views.
+struct DimensionRef {
+  std::string_view name;
+  std::string_view value;
 };
 
 /// Reusable output buffer of the metric decoders.
 class MetricBatch {
  public:
-  MetricBatch() { arena_.reserve(size_t{64} * 1024); }
-
   void clear() {
-    arena_.clear();
     datums.clear();
     dimensions.clear();
     values.clear();
     quantiles.clear();
   }
 
-  /// Copies `text` into the arena.
-  ArenaString store(std::string_view text) {
-    const auto offset = static_cast<uint32_t>(arena_.size());
-    arena_.append(text);
-    return ArenaString{offset, static_cast<uint32_t>(text.size())};
-  }
-
-  [[nodiscard]] std::string_view view(ArenaString s) const {
-    return std::string_view(arena_).substr(s.offset, s.length);
-  }
-
-  [[nodiscard]] std::span<const ArenaDimension> dimensions_of(const MetricDatum& d) const {
-    return std::span<const ArenaDimension>(dimensions)
-        .subspan(d.first_dimension, d.dimension_count);
+  [[nodiscard]] std::span<const DimensionRef> dimensions_of(const MetricDatum& d) const {
+    return std::span<const DimensionRef>(dimensions).subspan(d.first_dimension, d.dimension_count);
   }
 
   [[nodiscard]] std::span<const WeightedValue> values_of(const MetricDatum& d) const {
@@ -163,7 +143,6 @@ class MetricBatch {
 
   /// A position to roll back to when a record turns out to be bad halfway through.
   struct Mark {
-    size_t arena;
     size_t datums;
     size_t dimensions;
     size_t values;
@@ -171,11 +150,10 @@ class MetricBatch {
   };
 
   [[nodiscard]] Mark mark() const {
-    return Mark{arena_.size(), datums.size(), dimensions.size(), values.size(), quantiles.size()};
+    return Mark{datums.size(), dimensions.size(), values.size(), quantiles.size()};
   }
 
   void rollback(const Mark& m) {
-    arena_.resize(m.arena);
     datums.resize(m.datums);
     dimensions.resize(m.dimensions);
     values.resize(m.values);
@@ -183,12 +161,9 @@ class MetricBatch {
   }
 
   std::vector<MetricDatum> datums;
-  std::vector<ArenaDimension> dimensions;
+  std::vector<DimensionRef> dimensions;
   std::vector<WeightedValue> values;
   std::vector<ReportedQuantile> quantiles;
-
- private:
-  std::string arena_;
 };
 
 }  // namespace tw::pipeline

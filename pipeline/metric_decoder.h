@@ -39,7 +39,9 @@ size_t json_padding();
 
 class MetricDecoder {
  public:
-  MetricDecoder();
+  /// `fast_path`: decode well-formed metric-stream records through the optimistic fast path
+  /// (the default). Tests turn it off to check that both paths agree on every input.
+  explicit MetricDecoder(bool fast_path = true);
   ~MetricDecoder();
   MetricDecoder(const MetricDecoder&) = delete;
   MetricDecoder& operator=(const MetricDecoder&) = delete;

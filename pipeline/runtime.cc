@@ -178,16 +178,14 @@ struct Runtime::Impl {
   void route_metric(InputState& input, const MetricDatum& d, std::string_view record,
                     const RecordOrigin& origin) {
     dimension_scratch.clear();
-    for (const ArenaDimension& dim : batch.dimensions_of(d)) {
-      dimension_scratch.push_back(DimensionView{batch.view(dim.name), batch.view(dim.value)});
+    for (const DimensionRef& dim : batch.dimensions_of(d)) {
+      dimension_scratch.push_back(DimensionView{dim.name, dim.value});
     }
     const std::string_view account =
-        d.account_id.length > 0 ? batch.view(d.account_id) : std::string_view(input.account_id);
-    const std::string_view region =
-        d.region.length > 0 ? batch.view(d.region) : std::string_view(input.region);
+        !d.account_id.empty() ? d.account_id : std::string_view(input.account_id);
+    const std::string_view region = !d.region.empty() ? d.region : std::string_view(input.region);
     const std::string_view key =
-        key_builder.build(batch.view(d.namespace_name), batch.view(d.metric_name), account, region,
-                          dimension_scratch);
+        key_builder.build(d.namespace_name, d.metric_name, account, region, dimension_scratch);
     const uint64_t hash = hash_series_key(key);
     const std::optional<SeriesId> id = interner.intern(key, hash);
     if (!id) {

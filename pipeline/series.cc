@@ -30,14 +30,6 @@ constexpr uint64_t kSecret1 = 0xe7037ed1a0b428dbULL;
 constexpr uint64_t kSecret2 = 0x8ebc6af09c88c6e3ULL;
 constexpr uint64_t kSecret3 = 0x589965cc75374cc3ULL;
 
-void append_varint(std::string& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7FU) | 0x80U));
-    v >>= 7U;
-  }
-  out.push_back(static_cast<char>(v));
-}
-
 bool read_varint(std::string_view& in, uint64_t& v) {
   v = 0;
   for (unsigned shift = 0; shift < 35; shift += 7) {
@@ -106,20 +98,30 @@ uint64_t hash_series_key(std::string_view key) {
   return mix(kSecret1 ^ len, mix(a ^ kSecret1, b ^ seed));
 }
 
-void SeriesKeyBuilder::append_part(std::string_view part) {
-  append_varint(buffer_, part.size());
-  buffer_.append(part);
+namespace {
+
+// Writes a varint at `out`; returns the position after it.
+char* put_varint(char* out, uint64_t v) {
+  while (v >= 0x80) {
+    *out++ = static_cast<char>((v & 0x7FU) | 0x80U);
+    v >>= 7U;
+  }
+  *out++ = static_cast<char>(v);
+  return out;
 }
+
+char* put_part(char* out, std::string_view part) {
+  out = put_varint(out, part.size());
+  std::memcpy(out, part.data(), part.size());
+  return out + part.size();
+}
+
+}  // namespace
 
 std::string_view SeriesKeyBuilder::build(std::string_view namespace_name,
                                          std::string_view metric_name, std::string_view account_id,
                                          std::string_view region,
                                          std::span<DimensionView> dimensions) {
-  buffer_.clear();
-  append_part(namespace_name);
-  append_part(metric_name);
-  append_part(account_id);
-  append_part(region);
   // Insertion sort: at most 30 dimensions, usually 0–3, often already sorted.
   for (size_t i = 1; i < dimensions.size(); ++i) {
     const DimensionView current = dimensions[i];
@@ -130,12 +132,28 @@ std::string_view SeriesKeyBuilder::build(std::string_view namespace_name,
     }
     dimensions[j] = current;
   }
-  append_varint(buffer_, dimensions.size());
+  // One allocation-free pass: size the buffer for the worst case (10 varint bytes per part),
+  // write the parts with memcpy, then trim. Keys are built once per record on the hot path.
+  size_t bound =
+      4 * 10 + namespace_name.size() + metric_name.size() + account_id.size() + region.size() + 10;
   for (const DimensionView& d : dimensions) {
-    append_part(d.name);
-    append_part(d.value);
+    bound += 20 + d.name.size() + d.value.size();
   }
-  return buffer_;
+  if (buffer_.size() < bound) {
+    buffer_.resize(bound);
+  }
+  char* const start = buffer_.data();
+  char* out = start;
+  out = put_part(out, namespace_name);
+  out = put_part(out, metric_name);
+  out = put_part(out, account_id);
+  out = put_part(out, region);
+  out = put_varint(out, dimensions.size());
+  for (const DimensionView& d : dimensions) {
+    out = put_part(out, d.name);
+    out = put_part(out, d.value);
+  }
+  return std::string_view(start, static_cast<size_t>(out - start));
 }
 
 std::string SeriesKeyBuilder::build_owned(std::string_view namespace_name,

@@ -50,8 +50,9 @@ struct SeriesParts {
 /// Builds canonical keys into a reusable buffer (no allocation in steady state).
 class SeriesKeyBuilder {
  public:
-  /// Builds the key; the returned view is valid until the next call. `dimensions` is reordered
-  /// in place (sorted by name). Duplicate dimension names keep their given order.
+  /// Builds the key; the returned view is valid until the next call (the buffer only grows).
+  /// `dimensions` is reordered in place (sorted by name). Duplicate dimension names keep their
+  /// given order.
   std::string_view build(std::string_view namespace_name, std::string_view metric_name,
                          std::string_view account_id, std::string_view region,
                          std::span<DimensionView> dimensions);
@@ -62,8 +63,6 @@ class SeriesKeyBuilder {
                           const std::vector<Dimension>& dimensions);
 
  private:
-  void append_part(std::string_view part);
-
   std::string buffer_;
 };
 
