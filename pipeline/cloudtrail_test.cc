@@ -680,10 +680,34 @@ TEST(CloudTrailDecoder, DeepNestingNeverCrashes) {
   EXPECT_EQ(single_error(objects).error.reason, DropReason::kNotJson);
 }
 
-TEST(CloudTrailDecoder, DeepNestingInsideAnIgnoredFieldStillDecodes) {
-  const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+TEST(CloudTrailDecoder, ModerateNestingInsideAnIgnoredFieldStillDecodes) {
+  const std::string deep = std::string(500, '[') + std::string(500, ']');
   const CloudTrailEvent e = single_event(record(R"(,"requestParameters":)" + deep));
   EXPECT_EQ(e.event_name, "RunInstances");
+}
+
+// Accepted records are validated in full before their raw bytes are kept, so hostile content in
+// a field the walk skips is dead-lettered rather than handed to rules that read `raw`.
+TEST(CloudTrailDecoder, RejectsRecordNestedBeyondTheParserDepthLimitInAnIgnoredField) {
+  const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+  CloudTrailDecoder decoder;
+  CloudTrailDecodeOutput out;
+  decoder.decode(record(R"(,"requestParameters":)" + deep), out);
+  EXPECT_TRUE(out.events.empty());
+  ASSERT_EQ(out.errors.size(), 1U);
+  EXPECT_EQ(out.errors[0].error.reason, DropReason::kNotJson);
+  EXPECT_NE(out.errors[0].error.detail.find("too deep"), std::string::npos);
+}
+
+TEST(CloudTrailDecoder, RejectsRecordWithABadLiteralInAFieldTheWalkSkips) {
+  CloudTrailDecoder decoder;
+  CloudTrailDecodeOutput out;
+  decoder.decode(R"({"Records":[)" + record() + "," +
+                     record(R"(,"requestParameters":{"dryRun":tru,"n":1})") + "," + record() + "]}",
+                 out);
+  EXPECT_EQ(out.events.size(), 2U);
+  ASSERT_EQ(out.errors.size(), 1U);
+  EXPECT_EQ(out.errors[0].error.reason, DropReason::kNotJson);
 }
 
 // ---------------------------------------------------------------------------------------------
