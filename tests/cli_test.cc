@@ -1,0 +1,134 @@
+// The real `trailwatch` binary on hostile input: whatever the bytes, `validate` prints problems
+// and exits 1, `replay` dead-letters and keeps going. Each run has a time limit, so a hang fails
+// the test instead of blocking the suite.
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CliRun {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+CliRun run(const std::string& args) {
+  const std::string command = "timeout 120 " TW_BINARY_DIR "/app/trailwatch " + args + " 2>&1";
+  CliRun result;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    return result;
+  }
+  char buffer[4096];
+  size_t n = 0;
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
+    result.output.append(buffer, n);
+  }
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) /
+           ("cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string write(const std::string& name, const std::string& content) {
+    const fs::path path = dir_ / name;
+    std::ofstream(path, std::ios::binary) << content;
+    return path.string();
+  }
+
+  // validate on `content` fails cleanly with exactly one problem line naming the file.
+  void expect_one_problem(const std::string& content, const std::string& fragment) {
+    const std::string path = write("config.json", content);
+    const CliRun r = run("validate --config " + path);
+    EXPECT_EQ(r.exit_code, 1) << r.output.substr(0, 500);
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output.substr(0, 500);
+    EXPECT_EQ(r.output.rfind(path + ": ", 0), 0U) << r.output.substr(0, 500);
+    EXPECT_NE(r.output.find(fragment), std::string::npos) << r.output.substr(0, 500);
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(CliTest, ValidateRejectsEmptyFile) {
+  expect_one_problem("", "empty");
+}
+
+TEST_F(CliTest, ValidateRejectsTextThatIsNotJson) {
+  expect_one_problem("MetricAlarms: [cpu]\n", "invalid JSON");
+}
+
+TEST_F(CliTest, ValidateRejectsTruncatedJson) {
+  expect_one_problem(R"({"MetricAlarms":[{"AlarmName":"cpu","Period":6)", "invalid JSON");
+}
+
+TEST_F(CliTest, ValidateRejectsHundredThousandLevelsOfNesting) {
+  expect_one_problem(std::string(100'000, '[') + std::string(100'000, ']'), "deeper");
+}
+
+TEST_F(CliTest, ValidateRejectsInvalidUtf8) {
+  expect_one_problem("{\"MetricAlarms\":[{\"AlarmName\":\"cpu\xff\xfe\"}]}", "UTF-8");
+}
+
+TEST_F(CliTest, ValidateRejectsHundredMegabyteFile) {
+  std::string big = R"({"MetricAlarms":[],"x":")";
+  big.append(100 << 20, 'a');
+  big += "\"}";
+  expect_one_problem(big, "MiB");
+}
+
+TEST_F(CliTest, ValidateAcceptsTheQuickstart) {
+  const CliRun r = run("validate --config " TW_SOURCE_DIR "/quickstart/alarms.json");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("valid: 5 metric alarms"), std::string::npos) << r.output;
+}
+
+TEST_F(CliTest, ReplaySurvivesGarbageInputAndDeadLettersIt) {
+  const std::string config = write("alarms.json", R"({"MetricAlarms":[]})");
+  std::string garbage;
+  for (int i = 0; i < 2000; ++i) {
+    garbage += std::string(static_cast<size_t>(i % 97), static_cast<char>('!' + i % 90)) +
+               (i % 7 == 0 ? "\xff\x00\x01" : "{\"a\":[") + "\n";
+  }
+  const std::string input = write("garbage.jsonl", garbage);
+  const std::string dead = (dir_ / "dead.jsonl").string();
+  const CliRun r = run("replay --config " + config + " --input " + input + " --dead-letters " +
+                       dead + " --output /dev/null");
+  EXPECT_EQ(r.exit_code, 0) << r.output.substr(0, 500);
+  EXPECT_NE(r.output.find("dropped"), std::string::npos) << r.output.substr(0, 500);
+  std::ifstream in(dead);
+  const std::string letters((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_GT(std::count(letters.begin(), letters.end(), '\n'), 1000);
+}
+
+TEST_F(CliTest, ReplayReportsAMissingInputWithExitCodeThree) {
+  const std::string config = write("alarms.json", R"({"MetricAlarms":[]})");
+  const CliRun r = run("replay --config " + config + " --input " + (dir_ / "nope").string());
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_NE(r.output.find("does not exist"), std::string::npos) << r.output;
+}
+
+TEST_F(CliTest, UnknownCommandIsAUsageError) {
+  const CliRun r = run("frobnicate");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("unknown command"), std::string::npos);
+}
+
+}  // namespace
