@@ -65,8 +65,8 @@ AlarmShardProcessor::AlarmShardProcessor(const pipeline::Config& config, int ind
     if (pipeline::shard_for_hash(hash, count) != index) {
       continue;
     }
-    const std::optional<pipeline::SeriesId> id = interner.intern(key, hash);
-    TW_CHECK(id.has_value(), "alarm series are registered before any data, below max_series");
+    const std::optional<pipeline::SeriesId> id = interner.intern(key, hash, /*beyond_limit=*/true);
+    TW_CHECK(id.has_value(), "interning beyond the limit always succeeds");
     detectors::MetricAlarm alarm(alarm_config, config.settings);
     alarm.set_emit_datapoints(options.datapoints);
     operators::WindowRequirements requirements;

@@ -74,14 +74,30 @@ struct ReplayArgs {
   bool quiet = false;
 };
 
-std::optional<ReplayArgs> parse_args(const std::vector<std::string>& args, std::ostream& err) {
+// Parses replay's arguments. nullopt with `exit_code` set when the run must stop: a usage error
+// (kExitUsage, message on `err`) or `--help` (kExitOk, usage on `out`).
+std::optional<ReplayArgs> parse_args(const std::vector<std::string>& args, std::ostream& out,
+                                     std::ostream& err, int& exit_code) {
+  static const std::vector<std::string> kValueFlags = {
+      "--config", "--input", "--output", "--datapoints", "--dead-letters", "--shards"};
   ReplayArgs parsed;
   ArgReader reader(args);
+  exit_code = kExitUsage;
   while (!reader.done()) {
     const std::string flag = reader.next();
+    if (flag == "--help" || flag == "-h") {
+      out << kUsage << "\n";
+      exit_code = kExitOk;
+      return std::nullopt;
+    }
     if (flag == "--quiet") {
       parsed.quiet = true;
       continue;
+    }
+    // Check the flag before taking a value, so that a typo does not swallow the next argument.
+    if (std::find(kValueFlags.begin(), kValueFlags.end(), flag) == kValueFlags.end()) {
+      err << "trailwatch replay: unknown option " << flag << "\n" << kUsage << "\n";
+      return std::nullopt;
     }
     std::optional<std::string> value = reader.value_for(flag, err);
     if (!value) {
@@ -97,16 +113,13 @@ std::optional<ReplayArgs> parse_args(const std::vector<std::string>& args, std::
       parsed.datapoints = *value;
     } else if (flag == "--dead-letters") {
       parsed.dead_letters = *value;
-    } else if (flag == "--shards") {
+    } else {
       const std::optional<int> n = parse_int(*value);
       if (!n || *n < 1 || *n > 256) {
         err << "trailwatch replay: --shards takes an integer from 1 to 256\n";
         return std::nullopt;
       }
       parsed.shards = *n;
-    } else {
-      err << "trailwatch replay: unknown option " << flag << "\n" << kUsage << "\n";
-      return std::nullopt;
     }
   }
   if (parsed.config.empty()) {
@@ -116,7 +129,8 @@ std::optional<ReplayArgs> parse_args(const std::vector<std::string>& args, std::
   return parsed;
 }
 
-void print_summary(const pipeline::RuntimeStats& stats, size_t alarms, std::ostream& err) {
+void print_summary(const pipeline::RuntimeStats& stats, size_t alarms, uint64_t evaluations,
+                   std::ostream& err) {
   uint64_t records = 0;
   uint64_t datapoints = 0;
   uint64_t events = 0;
@@ -146,8 +160,8 @@ void print_summary(const pipeline::RuntimeStats& stats, size_t alarms, std::ostr
     }
     err << ")";
   }
-  err << "; " << stats.series << " series; " << alarms << " alarm(s) evaluated "
-      << stats.datapoint_lines << " times; " << stats.emissions << " event(s) emitted";
+  err << "; " << stats.series << " series; " << alarms << " alarm(s) evaluated " << evaluations
+      << " times; " << stats.emissions << " event(s) emitted";
   if (stats.watermark != pipeline::EventTime::min()) {
     err << "; watermark " << pipeline::format_iso8601_seconds(stats.watermark);
   }
@@ -191,17 +205,18 @@ void print_alarm_table(std::vector<AlarmRunSummary> summaries, const pipeline::C
   }
   const size_t skipped = config.metric_alarms.size() - summaries.size();
   if (skipped > 0) {
-    err << skipped << " metric-math alarm(s) not evaluated: their expression engine is not "
-        << "part of this build\n";
+    err << skipped << " metric-math alarm(s) (anomaly-detection alarms included) not evaluated: "
+        << "the expression engine is not part of this build\n";
   }
 }
 
 }  // namespace
 
 int run_replay(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  const std::optional<ReplayArgs> parsed = parse_args(args, err);
+  int exit_code = kExitOk;
+  const std::optional<ReplayArgs> parsed = parse_args(args, out, err, exit_code);
   if (!parsed) {
-    return kExitUsage;
+    return exit_code;
   }
   pipeline::ConfigLoadResult loaded = pipeline::load_config(parsed->config);
   if (!loaded.ok()) {
@@ -240,6 +255,30 @@ int run_replay(const std::vector<std::string>& args, std::ostream& out, std::ost
     return kExitUsage;
   }
 
+  // Open every input before any output, so that a run that cannot start leaves earlier outputs
+  // untouched.
+  struct OpenInput {
+    pipeline::InputId id;
+    std::unique_ptr<connectors::FileSource> source;
+    std::unique_ptr<connectors::RuntimeConsumer> consumer;
+    bool done = false;
+  };
+
+  std::vector<OpenInput> open_inputs;
+  for (const pipeline::InputConfig& input : inputs) {
+    connectors::FileSourceOptions options;
+    options.path = input.type == pipeline::InputConfig::Type::kStdin ? "-" : input.path;
+    options.format = input.format;
+    options.max_record_bytes = settings.max_record_bytes;
+    options.max_file_bytes = settings.max_file_bytes;
+    auto source = std::make_unique<connectors::FileSource>(options);
+    if (const pipeline::Status s = source->open(); !s.is_ok()) {
+      err << "trailwatch replay: " << s.message() << "\n";
+      return kExitIoError;
+    }
+    open_inputs.push_back(OpenInput{pipeline::InputId{}, std::move(source), nullptr});
+  }
+
   connectors::JsonLinesWriter events_writer;
   connectors::JsonLinesWriter datapoints_writer;
   connectors::JsonLinesWriter dead_letter_writer;
@@ -258,7 +297,6 @@ int run_replay(const std::vector<std::string>& args, std::ostream& out, std::ost
       return kExitIoError;
     }
   }
-  (void)out;
   ReplayOutput output(events_writer.is_open() ? &events_writer : nullptr,
                       datapoints_writer.is_open() ? &datapoints_writer : nullptr,
                       dead_letter_writer.is_open() ? &dead_letter_writer : nullptr);
@@ -281,25 +319,9 @@ int run_replay(const std::vector<std::string>& args, std::ostream& out, std::ost
       },
       output);
 
-  struct OpenInput {
-    pipeline::InputId id;
-    std::unique_ptr<connectors::FileSource> source;
-    std::unique_ptr<connectors::RuntimeConsumer> consumer;
-    bool done = false;
-  };
-
-  std::vector<OpenInput> open_inputs;
-  for (const pipeline::InputConfig& input : inputs) {
-    connectors::FileSourceOptions options;
-    options.path = input.type == pipeline::InputConfig::Type::kStdin ? "-" : input.path;
-    options.format = input.format;
-    options.max_record_bytes = settings.max_record_bytes;
-    options.max_file_bytes = settings.max_file_bytes;
-    auto source = std::make_unique<connectors::FileSource>(options);
-    if (const pipeline::Status s = source->open(); !s.is_ok()) {
-      err << "trailwatch replay: " << s.message() << "\n";
-      return kExitIoError;
-    }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const pipeline::InputConfig& input = inputs[i];
+    OpenInput& open = open_inputs[i];
     std::optional<Duration> lateness = input.allowed_lateness;
     if (!lateness && input.format != InputFormat::kAuto) {
       lateness = config.lateness_for(input, input.format);
@@ -307,8 +329,8 @@ int run_replay(const std::vector<std::string>& args, std::ostream& out, std::ost
     const pipeline::InputId id = runtime.add_input(
         input.name, lateness, input.account_id.empty() ? settings.account_id : input.account_id,
         input.region.empty() ? settings.region : input.region);
-    auto consumer = std::make_unique<connectors::RuntimeConsumer>(runtime, id);
-    open_inputs.push_back(OpenInput{id, std::move(source), std::move(consumer)});
+    open.id = id;
+    open.consumer = std::make_unique<connectors::RuntimeConsumer>(runtime, id);
   }
 
   // Read from the input whose watermark lags most, so that one input read to its end does not
@@ -341,12 +363,16 @@ int run_replay(const std::vector<std::string>& args, std::ostream& out, std::ost
     }
   }
   if (!parsed->quiet) {
-    print_summary(runtime.stats(), alarms, err);
     std::vector<AlarmRunSummary> summaries;
     for (const AlarmShardProcessor* p : processors) {
       const auto s = p->summaries();
       summaries.insert(summaries.end(), s.begin(), s.end());
     }
+    uint64_t evaluations = 0;
+    for (const AlarmRunSummary& summary : summaries) {
+      evaluations += summary.evaluations;
+    }
+    print_summary(runtime.stats(), alarms, evaluations, err);
     print_alarm_table(summaries, config, err);
   }
   return code;

@@ -1,6 +1,7 @@
 #include "app/validate_command.h"
 
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -79,16 +80,14 @@ int run_validate(const std::vector<std::string>& args, std::ostream& out, std::o
              "every problem, one per line, and exits with status 1.\n";
       return kExitOk;
     }
-    if (arg == "--config") {
-      if (reader.done()) {
-        return usage_error(err, "--config needs a value");
-      }
-      value = reader.next();
-    } else if (arg.starts_with("--config=")) {
-      value = arg.substr(std::string_view("--config=").size());
-    } else {
+    if (arg != "--config") {
       return usage_error(err, "unexpected argument '" + arg + "'");
     }
+    if (!reader.has_inline_value() && reader.done()) {
+      return usage_error(err, "--config needs a value");
+    }
+    std::ostringstream ignored;
+    value = reader.value_for(arg, ignored);
     if (config_path.has_value()) {
       return usage_error(err, "--config given more than once");
     }

@@ -100,7 +100,11 @@ void SeriesWindow::feed_sketch(QuantileSketch& sketch, const pipeline::MetricSam
 }
 
 void SeriesWindow::add(const pipeline::MetricSample& sample) {
-  const int64_t start = sample.time.floor(requirements_.resolution).millis();
+  // CloudWatch stores standard-resolution data with one-minute granularity: such a datapoint
+  // belongs to its minute, so a 10-second period sees it only in the minute's first ten seconds.
+  const pipeline::EventTime time =
+      sample.high_resolution ? sample.time : sample.time.floor(Duration::minutes(1));
+  const int64_t start = time.floor(requirements_.resolution).millis();
   Bucket& bucket = bucket_for(start, sample.unit);
   bucket.stats.merge(sample.stats);
   if (bucket.sketch) {

@@ -75,11 +75,24 @@ TEST(SeriesWindow, HighResolutionBucketsAreTenSeconds) {
   WindowRequirements r = minutes(10);
   r.resolution = Duration::seconds(10);
   SeriesWindow w(r);
-  w.add(value_at(Duration::seconds(5), 1));
-  w.add(value_at(Duration::seconds(15), 2));
+  MetricSample first = value_at(Duration::seconds(5), 1);
+  MetricSample second = value_at(Duration::seconds(15), 2);
+  first.high_resolution = true;
+  second.high_resolution = true;
+  w.add(first);
+  w.add(second);
   EXPECT_EQ(aggregate(w, Duration(), Duration::seconds(10)).stats, (StatisticSet{1, 1, 1, 1}));
   EXPECT_EQ(aggregate(w, Duration::seconds(10), Duration::seconds(20)).stats,
             (StatisticSet{1, 2, 2, 2}));
+}
+
+TEST(SeriesWindow, StandardResolutionDataBelongsToTheStartOfItsMinute) {
+  WindowRequirements r = minutes(10);
+  r.resolution = Duration::seconds(10);
+  SeriesWindow w(r);
+  w.add(value_at(Duration::seconds(35), 7));  // Not high resolution: stored at the minute.
+  EXPECT_EQ(aggregate(w, Duration(), Duration::seconds(10)).stats, (StatisticSet{1, 7, 7, 7}));
+  EXPECT_TRUE(aggregate(w, Duration::seconds(30), Duration::seconds(40)).stats.empty());
 }
 
 TEST(SeriesWindow, UnitFilterSeesOnlyItsUnit) {

@@ -224,13 +224,16 @@ struct Settings {
   int extra_evaluation_periods = 2;         ///< Evaluation range = N + this.
   Duration metric_lateness = Duration::seconds(300);
   Duration cloudtrail_lateness = Duration::seconds(900);
-  /// A record more than this ahead of its input's newest event time is rejected as
-  /// timestamp_out_of_range, so one corrupt timestamp cannot make everything after it late.
-  /// Zero disables the check.
-  Duration max_forward_jump = Duration::seconds(30L * 24 * 3600);
+  /// A datapoint (or event) whose event time is more than this away from both its neighbours on
+  /// its input — the one before and the one after — is an outlier, rejected as
+  /// timestamp_out_of_range: one corrupt timestamp can neither drag the watermark ahead nor, as
+  /// the first record, make every good record look wrong. Gaps in the data are kept. Zero
+  /// disables the check.
+  Duration max_time_jump = Duration::seconds(30L * 24 * 3600);
   int64_t max_record_bytes = 1 << 20;   ///< One line / one envelope.
   int64_t max_file_bytes = 512L << 20;  ///< One whole document (`Records` files), after gunzip.
-  int64_t max_series = 5'000'000;       ///< Distinct series per shard.
+  int64_t max_series = 5'000'000;       ///< Distinct series per process (alarm series are
+                                        ///< always kept).
   int shards = 0;                       ///< 0: one per available core.
   std::vector<InputConfig> inputs;
   OutputConfig outputs;

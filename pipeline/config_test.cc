@@ -1393,7 +1393,7 @@ TEST(ParseConfig, LoadsEverySetting) {
     "extra_evaluation_periods": 3,
     "metric_lateness_seconds": 120,
     "cloudtrail_lateness_seconds": 1800,
-    "max_forward_jump_seconds": 0,
+    "max_time_jump_seconds": 0,
     "max_record_bytes": 2097152,
     "max_file_bytes": 4294967296,
     "max_series": 1000,
@@ -1413,7 +1413,7 @@ TEST(ParseConfig, LoadsEverySetting) {
   EXPECT_EQ(s.extra_evaluation_periods, 3);
   EXPECT_EQ(s.metric_lateness, Duration::seconds(120));
   EXPECT_EQ(s.cloudtrail_lateness, Duration::seconds(1800));
-  EXPECT_EQ(s.max_forward_jump, Duration::seconds(0));
+  EXPECT_EQ(s.max_time_jump, Duration::seconds(0));
   EXPECT_EQ(s.max_record_bytes, 2'097'152);
   EXPECT_EQ(s.max_file_bytes, 4'294'967'296);
   EXPECT_EQ(s.max_series, 1000);
@@ -1465,7 +1465,7 @@ TEST(ParseConfig, RejectsSettingsOutsideTheirLimits) {
            {"extra_evaluation_periods", "-1", "between 0 and 100"},
            {"metric_lateness_seconds", "86401", "between 0 and 86400"},
            {"cloudtrail_lateness_seconds", "-5", "between 0 and 86400"},
-           {"max_forward_jump_seconds", "315360001", "between 0 and 315360000"},
+           {"max_time_jump_seconds", "315360001", "between 0 and 315360000"},
            {"max_record_bytes", "1023", "between 1024 and 67108864"},
            {"max_record_bytes", "67108865", "between 1024 and 67108864"},
            {"max_file_bytes", "1048575", "between 1048576 and 4294967296"},

@@ -150,7 +150,7 @@ constexpr std::array<std::string_view, 12> kSettingsKeys = {
     "extra_evaluation_periods",
     "metric_lateness_seconds",
     "cloudtrail_lateness_seconds",
-    "max_forward_jump_seconds",
+    "max_time_jump_seconds",
     "max_record_bytes",
     "max_file_bytes",
     "max_series",
@@ -1595,9 +1595,9 @@ void Validator::settings(const Json& value, const std::string& pointer) {
       if (const auto n = integer_value(field, field_pointer, 0, kMaxLatenessSeconds)) {
         s.cloudtrail_lateness = Duration::seconds(*n);
       }
-    } else if (key == "max_forward_jump_seconds") {
+    } else if (key == "max_time_jump_seconds") {
       if (const auto n = integer_value(field, field_pointer, 0, kMaxForwardJumpSeconds)) {
-        s.max_forward_jump = Duration::seconds(*n);
+        s.max_time_jump = Duration::seconds(*n);
       }
     } else if (key == "max_record_bytes") {
       if (const auto n = integer_value(field, field_pointer, kMinRecordBytes, kMaxRecordBytes)) {

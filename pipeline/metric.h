@@ -26,32 +26,35 @@ namespace tw::pipeline {
 /// several shards combine into one.
 ///
 /// The sum is kept as an unevaluated pair `sum + sum_error` (a double-double, updated with the
-/// error-free TwoSum transformation). The pair holds the exact sum whenever it fits in about 106
-/// significant bits — for metric data, always in practice — so `sum` is then the correctly
-/// rounded exact sum, whatever the order in which values were added or sets merged. Plain double
-/// accumulation would make a replayed Average differ in its last digit when records arrive in a
-/// different order, breaking replay's byte-for-byte determinism.
+/// error-free TwoSum transformation), and so is the sample count (counts may be fractional in
+/// PutMetricData and metric streams). A pair holds the exact total whenever it fits in about 106
+/// significant bits — for metric data, always in practice — so `sum` and `sample_count` are then
+/// the correctly rounded exact totals, whatever the order in which values were added or sets
+/// merged. Plain double accumulation would make a replayed Average differ in its last digit when
+/// records arrive in a different order, breaking replay's byte-for-byte determinism.
 struct StatisticSet {
-  double sample_count = 0;
-  double sum = 0;  ///< The sum, rounded to nearest.
+  double sample_count = 0;  ///< Rounded to nearest.
+  double sum = 0;           ///< Rounded to nearest.
   double minimum = std::numeric_limits<double>::infinity();
   double maximum = -std::numeric_limits<double>::infinity();
-  double sum_error = 0;  ///< Exact sum minus `sum`; |sum_error| ≤ ulp(sum) / 2.
+  double sum_error = 0;    ///< Exact sum minus `sum`; |sum_error| ≤ ulp(sum) / 2.
+  double count_error = 0;  ///< Exact count minus `sample_count`.
 
   [[nodiscard]] bool empty() const { return sample_count <= 0; }
 
   /// Adds `weight` copies of `value`. Precondition: weight > 0, value finite.
   void add(double value, double weight = 1) {
-    sample_count += weight;
-    add_to_sum(value * weight);
+    accumulate(sample_count, count_error, weight);
+    accumulate(sum, sum_error, value * weight);
     minimum = std::min(minimum, value);
     maximum = std::max(maximum, value);
   }
 
   void merge(const StatisticSet& other) {
-    sample_count += other.sample_count;
-    add_to_sum(other.sum);
-    add_to_sum(other.sum_error);
+    accumulate(sample_count, count_error, other.sample_count);
+    accumulate(sample_count, count_error, other.count_error);
+    accumulate(sum, sum_error, other.sum);
+    accumulate(sum, sum_error, other.sum_error);
     minimum = std::min(minimum, other.minimum);
     maximum = std::max(maximum, other.maximum);
   }
@@ -61,14 +64,14 @@ struct StatisticSet {
   bool operator==(const StatisticSet&) const = default;
 
  private:
-  // Knuth's TwoSum, then renormalisation, so (sum, sum_error) stays a canonical pair.
-  void add_to_sum(double x) {
-    const double s = sum + x;
-    const double b = s - sum;
-    const double error = (sum - (s - b)) + (x - b);
-    const double low = sum_error + error;
-    sum = s + low;
-    sum_error = low - (sum - s);
+  // Knuth's TwoSum, then renormalisation, so (high, low) stays a canonical pair.
+  static void accumulate(double& high, double& low, double x) {
+    const double s = high + x;
+    const double b = s - high;
+    const double error = (high - (s - b)) + (x - b);
+    const double l = low + error;
+    high = s + l;
+    low = l - (high - s);
   }
 };
 
@@ -99,7 +102,8 @@ struct MetricDatum {
   EventTime time;
   StatisticSet stats;  ///< Always filled, also when raw values are present.
   Unit unit = Unit::kNone;
-  bool high_resolution = false;  ///< StorageResolution 1 (or a sub-minute stream period).
+  bool high_resolution = false;  ///< StorageResolution 1. Metric streams deliver one-minute
+                                 ///< aggregates, which are standard resolution.
 };
 
 /// One accepted datapoint as the runtime hands it to a shard: the datum's numbers with views of

@@ -54,9 +54,26 @@ struct StepResult {
   std::vector<Emission> emissions;
 };
 
+// A datapoint or event whose event time is far from its predecessor's, waiting for its
+// successor to tell whether it is an outlier (see Impl::sequence()).
+struct HeldItem {
+  bool active = false;
+  EventTime time;
+  bool has_predecessor = false;
+  InputFormat format = InputFormat::kMetricStream;
+  std::string record;  // The whole record (metric datums are decoded again on release).
+  std::string source;
+  uint64_t position = 0;
+  size_t datum_index = 0;
+  std::optional<CloudTrailEvent> event;
+};
+
 struct InputState {
   InputStats stats;
   std::optional<Duration> lateness;
+  bool has_previous = false;  // Whether a datapoint or event has been sequenced.
+  EventTime previous_time;    // The event time of the last one, outlier or not.
+  HeldItem held;
   std::string account_id;
   std::string region;
   bool finished = false;
@@ -130,17 +147,9 @@ struct Runtime::Impl {
 
   // The checks every accepted datapoint or event passes, in order: a sane forward jump, then
   // lateness. Returns true when accepted (and advances the input's newest time).
+  // Lateness: the one check between sequencing and routing. Returns true when accepted (and
+  // advances the input's newest time and the run's origin).
   bool admit(InputState& input, EventTime t, std::string_view record, const RecordOrigin& origin) {
-    const Duration jump = settings.max_forward_jump;
-    if (jump > Duration() && input.stats.newest != EventTime::min() &&
-        t > input.stats.newest + jump) {
-      drop(input, DropReason::kTimestampOutOfRange,
-           "event time " + describe_time(t) + " is more than max_forward_jump_seconds (" +
-               std::to_string(jump.seconds()) + ") ahead of the input's newest event time " +
-               describe_time(input.stats.newest),
-           record, origin);
-      return false;
-    }
     if (t < input.stats.watermark) {
       drop(input, DropReason::kLate,
            "event time " + describe_time(t) + " is older than the input's watermark " +
@@ -155,6 +164,89 @@ struct Runtime::Impl {
     }
     origin_time = std::min(origin_time, t);
     return true;
+  }
+
+  // Timestamp outliers. One corrupt timestamp must neither drag an input's watermark years ahead
+  // (making everything after it late) nor, as the first record of a file, become the reference
+  // against which every good record looks wrong. So a datapoint (or event) is judged against its
+  // neighbours in its input: it is an outlier when its event time is more than
+  // max_time_jump_seconds from both the one before and the one after it — a lone spike.
+  // A gap in the data (far from the one before, close to the one after) is kept, and so is the
+  // only datapoint of an input. Deciding needs the successor, so a datapoint far from its
+  // predecessor is held until the next one arrives (or the input ends); all others pass at once.
+  //
+  // Returns true when the item may proceed now; false when it was held (the caller stops).
+  // Before judging `t`, releases any held item, with `t` as its successor.
+  bool sequence(InputState& input, EventTime t, InputFormat format, std::string_view record,
+                const RecordOrigin& origin, size_t datum_index) {
+    release_held(input, t);
+    const Duration jump = settings.max_time_jump;
+    const bool far = !input.has_previous || distance(t, input.previous_time) > jump;
+    const bool had_predecessor = input.has_previous;
+    input.has_previous = true;
+    input.previous_time = t;
+    if (jump <= Duration() || !far) {
+      return true;
+    }
+    HeldItem& held = input.held;
+    held.active = true;
+    held.time = t;
+    held.has_predecessor = had_predecessor;
+    held.format = format;
+    held.record.assign(record);
+    held.source.assign(origin.source);
+    held.position = origin.position;
+    held.datum_index = datum_index;
+    held.event.reset();
+    return false;
+  }
+
+  static Duration distance(EventTime a, EventTime b) { return a > b ? a - b : b - a; }
+
+  // Decides on the held item given its successor's time (nullopt: the input ended).
+  void release_held(InputState& input, std::optional<EventTime> successor) {
+    HeldItem& held = input.held;
+    if (!held.active) {
+      return;
+    }
+    held.active = false;
+    const Duration jump = settings.max_time_jump;
+    const bool outlier = successor ? distance(held.time, *successor) > jump : held.has_predecessor;
+    const RecordOrigin origin{held.source, held.position};
+    if (outlier) {
+      std::string detail = "event time " + describe_time(held.time) +
+                           " is more than max_time_jump_seconds (" +
+                           std::to_string(jump.seconds()) + ") away from ";
+      if (held.has_predecessor && successor) {
+        detail += "both the datapoint before it and the one after it (" +
+                  describe_time(*successor) + ") on this input";
+      } else if (successor) {
+        detail += "the datapoint after it (" + describe_time(*successor) +
+                  "), and is the first of its input";
+      } else {
+        detail += "the datapoint before it, and is the last of its input";
+      }
+      drop(input, DropReason::kTimestampOutOfRange, detail,
+           held.event ? std::string_view(held.event->raw) : std::string_view(held.record), origin);
+      return;
+    }
+    if (held.event) {
+      if (admit(input, held.time, held.event->raw, origin)) {
+        route_event(input, std::move(*held.event));
+      }
+      return;
+    }
+    // Decode the held record again, with a decoder of its own so that the batch being iterated
+    // by the caller stays intact.
+    held_batch.clear();
+    if (held_decoder.decode(held.format, held.record, held_batch) ||
+        held.datum_index >= held_batch.datums.size()) {
+      return;  // Cannot happen: it decoded before.
+    }
+    const MetricDatum& d = held_batch.datums[held.datum_index];
+    if (admit(input, d.time, held.record, origin)) {
+      route_metric(input, held_batch, d, held.record, origin);
+    }
   }
 
   Shard& shard_for(uint64_t hash) {
@@ -175,10 +267,10 @@ struct Runtime::Impl {
     collect_results(false);
   }
 
-  void route_metric(InputState& input, const MetricDatum& d, std::string_view record,
-                    const RecordOrigin& origin) {
+  void route_metric(InputState& input, const MetricBatch& decoded, const MetricDatum& d,
+                    std::string_view record, const RecordOrigin& origin) {
     dimension_scratch.clear();
-    for (const DimensionRef& dim : batch.dimensions_of(d)) {
+    for (const DimensionRef& dim : decoded.dimensions_of(d)) {
       dimension_scratch.push_back(DimensionView{dim.name, dim.value});
     }
     const std::string_view account =
@@ -199,7 +291,7 @@ struct Runtime::Impl {
     Shard& shard = shard_for(hash);
     if (!threaded()) {
       shard.processor->on_metric(*id, MetricSample{d.time, d.unit, d.high_resolution, d.stats,
-                                                   batch.values_of(d), batch.quantiles_of(d)});
+                                                   decoded.values_of(d), decoded.quantiles_of(d)});
       return;
     }
     ShardBatch& b = filling(shard);
@@ -212,9 +304,9 @@ struct Runtime::Impl {
                    d.value_count,
                    static_cast<uint32_t>(b.quantiles.size()),
                    d.quantile_count};
-    const auto values = batch.values_of(d);
+    const auto values = decoded.values_of(d);
     b.values.insert(b.values.end(), values.begin(), values.end());
-    const auto quantiles = batch.quantiles_of(d);
+    const auto quantiles = decoded.quantiles_of(d);
     b.quantiles.insert(b.quantiles.end(), quantiles.begin(), quantiles.end());
     b.samples.push_back(s);
     if (b.size() >= kBatchRecords) {
@@ -252,9 +344,11 @@ struct Runtime::Impl {
       drop(input, error->reason, error->detail, record, origin);
       return;
     }
-    for (const MetricDatum& d : batch.datums) {
-      if (admit(input, d.time, record, origin)) {
-        route_metric(input, d, record, origin);
+    for (size_t i = 0; i < batch.datums.size(); ++i) {
+      const MetricDatum& d = batch.datums[i];
+      if (sequence(input, d.time, format, record, origin, i) &&
+          admit(input, d.time, record, origin)) {
+        route_metric(input, batch, d, record, origin);
       }
     }
   }
@@ -267,6 +361,10 @@ struct Runtime::Impl {
       drop(input, e.error.reason, e.error.detail, e.raw, origin);
     }
     for (CloudTrailEvent& event : cloudtrail_out.events) {
+      if (!sequence(input, event.time, InputFormat::kCloudTrail, "", origin, 0)) {
+        input.held.event = std::move(event);  // Held with the event itself, not the document.
+        continue;
+      }
       if (admit(input, event.time, event.raw, origin)) {
         route_event(input, std::move(event));
       }
@@ -401,8 +499,10 @@ struct Runtime::Impl {
   SeriesInterner interner;
   SeriesKeyBuilder key_builder;
   MetricDecoder metric_decoder;
+  MetricDecoder held_decoder;
   CloudTrailDecoder cloudtrail_decoder;
   MetricBatch batch;
+  MetricBatch held_batch;
   CloudTrailDecodeOutput cloudtrail_out;
   std::vector<DimensionView> dimension_scratch;
   std::string key_scratch;
@@ -500,7 +600,12 @@ void Runtime::reject(InputId id, DropReason reason, std::string_view detail,
 }
 
 void Runtime::finish_input(InputId id) {
-  impl_->inputs.at(id.value).finished = true;
+  InputState& input = impl_->inputs.at(id.value);
+  if (input.finished) {
+    return;
+  }
+  impl_->release_held(input, std::nullopt);
+  input.finished = true;
   impl_->maybe_step(false);
 }
 
@@ -510,7 +615,10 @@ void Runtime::finish() {
   }
   impl_->finished = true;
   for (InputState& input : impl_->inputs) {
-    input.finished = true;
+    if (!input.finished) {
+      impl_->release_held(input, std::nullopt);
+      input.finished = true;
+    }
   }
   impl_->maybe_step(true);
   if (impl_->threaded()) {

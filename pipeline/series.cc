@@ -221,12 +221,13 @@ std::optional<SeriesId> SeriesInterner::find(std::string_view key, uint64_t hash
   return SeriesId{slot.id_plus_one - 1};
 }
 
-std::optional<SeriesId> SeriesInterner::intern(std::string_view key, uint64_t hash) {
+std::optional<SeriesId> SeriesInterner::intern(std::string_view key, uint64_t hash,
+                                               bool beyond_limit) {
   size_t i = probe(key, hash);
   if (slots_[i].id_plus_one != 0) {
     return SeriesId{slots_[i].id_plus_one - 1};
   }
-  if (offsets_.size() >= max_series_) {
+  if (offsets_.size() >= max_series_ && !beyond_limit) {
     return std::nullopt;
   }
   // Keep the load factor at or below one half so probe sequences stay short.

@@ -74,9 +74,11 @@ class SeriesInterner {
  public:
   explicit SeriesInterner(size_t max_series = 5'000'000);
 
-  /// The id of `key`, inserting it if new. nullopt when new and the cap is reached.
+  /// The id of `key`, inserting it if new. nullopt when new and the cap is reached, unless
+  /// `beyond_limit` (series that configuration names, such as an alarm's, are always kept: their
+  /// number is bounded by the configuration, and refusing them would break the alarm).
   /// Precondition: hash == hash_series_key(key).
-  std::optional<SeriesId> intern(std::string_view key, uint64_t hash);
+  std::optional<SeriesId> intern(std::string_view key, uint64_t hash, bool beyond_limit = false);
 
   /// The id of `key` if it was interned.
   [[nodiscard]] std::optional<SeriesId> find(std::string_view key, uint64_t hash) const;

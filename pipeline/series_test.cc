@@ -85,6 +85,16 @@ TEST(SeriesInterner, RefusesNewSeriesAtTheCapButKeepsKnownOnes) {
   EXPECT_TRUE(interner.intern(a, hash_series_key(a)).has_value());
 }
 
+TEST(SeriesInterner, KeepsConfiguredSeriesBeyondTheCap) {
+  SeriesInterner interner(1);
+  const std::string a = key_of({{"InstanceId", "i-1"}});
+  const std::string b = key_of({{"InstanceId", "i-2"}});
+  ASSERT_TRUE(interner.intern(a, hash_series_key(a)).has_value());
+  EXPECT_FALSE(interner.intern(b, hash_series_key(b)).has_value());
+  EXPECT_TRUE(interner.intern(b, hash_series_key(b), /*beyond_limit=*/true).has_value());
+  EXPECT_EQ(interner.size(), 2U);
+}
+
 TEST(SeriesHash, DiffersForNearbyKeys) {
   EXPECT_NE(hash_series_key("series-1"), hash_series_key("series-2"));
   EXPECT_NE(hash_series_key(""), hash_series_key(std::string(1, '\0')));

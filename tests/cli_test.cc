@@ -125,6 +125,36 @@ TEST_F(CliTest, ReplayReportsAMissingInputWithExitCodeThree) {
   EXPECT_NE(r.output.find("does not exist"), std::string::npos) << r.output;
 }
 
+TEST_F(CliTest, ReplayHelpPrintsUsageAndSucceeds) {
+  const CliRun r = run("replay --help");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("usage: trailwatch replay"), std::string::npos) << r.output;
+}
+
+TEST_F(CliTest, ReplayAcceptsFlagEqualsValue) {
+  const std::string config = write("alarms.json", R"({"MetricAlarms":[]})");
+  const std::string input = write("in.jsonl", "");
+  const CliRun r = run("replay --config=" + config + " --input=" + input + " --quiet");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+TEST_F(CliTest, ReplayReportsAnUnknownOptionWithoutSwallowingTheNextArgument) {
+  const CliRun r = run("replay --ouput x --config y");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("unknown option --ouput"), std::string::npos) << r.output;
+}
+
+TEST_F(CliTest, ReplayLeavesOutputsUntouchedWhenAnInputIsMissing) {
+  const std::string config = write("alarms.json", R"({"MetricAlarms":[]})");
+  const std::string previous = write("events.jsonl", "{\"kept\":true}\n");
+  const CliRun r = run("replay --config " + config + " --input " + (dir_ / "nope").string() +
+                       " --output " + previous);
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  std::ifstream in(previous);
+  const std::string content((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(content, "{\"kept\":true}\n");
+}
+
 TEST_F(CliTest, UnknownCommandIsAUsageError) {
   const CliRun r = run("frobnicate");
   EXPECT_EQ(r.exit_code, 2);
