@@ -112,19 +112,25 @@ void AlarmShardProcessor::evaluate(OwnedAlarm& owned, EventTime tick,
   const operators::SeriesWindow* window = windows_.find(owned.series);
   const Duration period = owned.alarm.period();
   const bool percentile = owned.metric.statistic.kind == pipeline::Statistic::Kind::kPercentile;
-  range_.clear();
-  for (int k = 1; k <= owned.alarm.range_periods(); ++k) {
-    const EventTime start = tick - period * k;
-    operators::RangeAggregate aggregate;
-    if (percentile) {
-      scratch_sketch_.clear();
+  const auto periods = static_cast<size_t>(owned.alarm.range_periods());
+  aggregates_.assign(periods, operators::RangeAggregate{});
+  if (percentile) {
+    sketches_.resize(periods);
+    for (operators::QuantileSketch& sketch : sketches_) {
+      sketch.clear();
     }
-    window->aggregate(start, start + period, owned.metric.unit, aggregate,
-                      percentile ? &scratch_sketch_ : nullptr);
-    detectors::PeriodDatapoint datapoint{start, std::nullopt, aggregate.stats.sample_count};
+  }
+  window->aggregate_periods(tick, period, owned.metric.unit, aggregates_,
+                            percentile ? std::span<operators::QuantileSketch>(sketches_)
+                                       : std::span<operators::QuantileSketch>());
+  range_.clear();
+  for (size_t k = 0; k < periods; ++k) {
+    const operators::RangeAggregate& aggregate = aggregates_[k];
+    detectors::PeriodDatapoint datapoint{tick - period * static_cast<int64_t>(k + 1), std::nullopt,
+                                         aggregate.stats.sample_count};
     if (!aggregate.stats.empty() && (!percentile || aggregate.percentiles_available)) {
       datapoint.value = operators::compute_statistic(owned.metric.statistic, aggregate.stats,
-                                                     percentile ? &scratch_sketch_ : nullptr);
+                                                     percentile ? &sketches_[k] : nullptr);
     }
     range_.push_back(datapoint);
   }

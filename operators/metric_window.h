@@ -66,6 +66,15 @@ class SeriesWindow {
                  std::optional<pipeline::Unit> unit, RangeAggregate& out,
                  QuantileSketch* sketch) const;
 
+  /// Aggregates `out.size()` consecutive periods of length `period` ending at `end`, newest
+  /// first: out[0] covers [end − period, end), out[1] the period before it, and so on — an
+  /// alarm's evaluation range in one pass over the buckets. When `sketches` is not empty (one
+  /// per period, cleared by the caller) and this window keeps sketches, they receive the
+  /// periods' merged sketches. Precondition: period > 0; `out` entries are empty.
+  void aggregate_periods(pipeline::EventTime end, pipeline::Duration period,
+                         std::optional<pipeline::Unit> unit, std::span<RangeAggregate> out,
+                         std::span<QuantileSketch> sketches) const;
+
   /// Drops buckets that start before `t`.
   void evict_before(pipeline::EventTime t);
 

@@ -559,11 +559,16 @@ class Decoder {
           if (value.get_string().get(text)) {
             return false;
           }
-          const std::optional<Unit> unit = parse_unit(text);
-          if (!unit) {
-            return false;
+          // Records of one stream repeat a handful of units: remember the last one.
+          if (text != last_unit_text_) {
+            const std::optional<Unit> unit = parse_unit(text);
+            if (!unit) {
+              return false;
+            }
+            last_unit_text_.assign(text);
+            last_unit_ = *unit;
           }
-          datum.unit = *unit;
+          datum.unit = last_unit_;
           break;
         }
         case StreamKey::kDimensions: {
@@ -1252,6 +1257,8 @@ class Decoder {
   }
 
   bool fast_path_ = true;
+  std::string last_unit_text_ = "None";
+  Unit last_unit_ = Unit::kNone;
   od::parser parser_;
   simdjson::dom::parser dom_parser_;
   std::vector<char> padded_;
