@@ -181,6 +181,7 @@ std::string cell(const std::optional<double>& v) {
 void print_alarm_table(std::vector<AlarmRunSummary> summaries, const pipeline::Config& config,
                        std::ostream& err) {
   std::vector<std::string> order;
+  order.reserve(config.metric_alarms.size());
   for (const pipeline::MetricAlarmConfig& a : config.metric_alarms) {
     order.push_back(a.alarm_name);
   }

@@ -10,6 +10,7 @@
 // the arguments.
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -36,7 +37,7 @@ struct Options {
 [[noreturn]] void usage() {
   std::cerr << "usage: gen_metrics --series N --minutes M [--start ISO8601] [--seed S] "
                "[--percentiles] [--shuffle-seconds K] [--namespace NS]\n";
-  std::exit(2);
+  std::exit(2);  // NOLINT(concurrency-mt-unsafe): a single-threaded command-line tool.
 }
 
 long parse_long(const char* text) {
@@ -100,10 +101,10 @@ int main(int argc, char** argv) {
   }
   std::vector<std::pair<int64_t, std::string>> window;
   std::string line;
-  char number[64];
+  std::array<char, 64> number{};
   auto num = [&](double v) {
-    const auto r = std::to_chars(number, number + sizeof(number), v);
-    return std::string_view(number, static_cast<size_t>(r.ptr - number));
+    const auto r = std::to_chars(number.data(), number.data() + number.size(), v);
+    return std::string_view(number.data(), static_cast<size_t>(r.ptr - number.data()));
   };
   auto flush_window = [&](bool all, int64_t before) {
     std::shuffle(window.begin(), window.end(), rng);
@@ -132,9 +133,9 @@ int main(int argc, char** argv) {
       line += R"("namespace":")";
       line += o.namespace_name;
       line += R"(","metric_name":"CPUUtilization","dimensions":{"InstanceId":"i-)";
-      char id[32];
-      std::snprintf(id, sizeof(id), "%017d", s);
-      line += id;
+      std::array<char, 32> id{};
+      std::snprintf(id.data(), id.size(), "%017d", s);
+      line += id.data();
       line += R"("},"timestamp":)";
       line += std::to_string(t);
       line += R"(,"value":{"max":)";

@@ -28,19 +28,19 @@ namespace od = simdjson::ondemand;
 // Visits every value below `value`; returns a count that the optimiser cannot drop.
 uint64_t visit(od::value value) {
   od::json_type type{};
-  if (value.type().get(type)) {
+  if (value.type().get(type) != simdjson::SUCCESS) {
     return 0;
   }
   uint64_t n = 1;
   switch (type) {
     case od::json_type::object: {
       od::object obj;
-      if (value.get_object().get(obj)) {
+      if (value.get_object().get(obj) != simdjson::SUCCESS) {
         return 0;
       }
       for (auto field : obj) {
         std::string_view key;
-        if (field.unescaped_key().get(key)) {
+        if (field.unescaped_key().get(key) != simdjson::SUCCESS) {
           return 0;
         }
         n += key.size() + visit(field.value());
@@ -49,7 +49,7 @@ uint64_t visit(od::value value) {
     }
     case od::json_type::array: {
       od::array arr;
-      if (value.get_array().get(arr)) {
+      if (value.get_array().get(arr) != simdjson::SUCCESS) {
         return 0;
       }
       for (auto element : arr) {
@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const int repeats = argc > 2 ? std::max(1, std::atoi(argv[2])) : 3;
-  std::ifstream in(argv[1], std::ios::binary);
+  const std::ifstream in(argv[1], std::ios::binary);
   if (!in) {
     std::cerr << "cannot open " << argv[1] << "\n";
     return 1;
@@ -124,11 +124,11 @@ int main(int argc, char** argv) {
     for (const std::string_view line : lines) {
       od::document doc;
       if (ondemand.iterate(line.data(), line.size(), line.size() + simdjson::SIMDJSON_PADDING)
-              .get(doc)) {
+              .get(doc) != simdjson::SUCCESS) {
         continue;
       }
       od::value root;
-      if (!doc.get_value().get(root)) {
+      if (doc.get_value().get(root) == simdjson::SUCCESS) {
         checksum += visit(root);
       }
     }
@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
     t0 = std::chrono::steady_clock::now();
     for (const std::string_view line : lines) {
       simdjson::dom::element root;
-      if (!dom.parse(line.data(), line.size(), false).get(root)) {
+      if (dom.parse(line.data(), line.size(), false).get(root) == simdjson::SUCCESS) {
         checksum += root.is_object() ? 1 : 0;
       }
     }

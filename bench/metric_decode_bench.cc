@@ -4,6 +4,7 @@
 #include <benchmark/benchmark.h>
 #include <simdjson.h>
 
+#include <array>
 #include <charconv>
 #include <random>
 #include <string>
@@ -23,19 +24,19 @@ std::vector<std::string> stream_records(size_t n) {
   std::mt19937_64 rng(1);
   std::uniform_real_distribution<double> value(0, 100);
   for (size_t i = 0; i < n; ++i) {
-    char id[32];
-    std::snprintf(id, sizeof(id), "%017zu", i);
+    std::array<char, 32> id{};
+    std::snprintf(id.data(), id.size(), "%017zu", i);
     const double v = value(rng);
     // Shortest round-trip text, as producers of computed values write it (up to 17 digits).
     auto num = [](double d) {
-      char text[32];
-      const auto end = std::to_chars(text, text + sizeof(text), d).ptr;
-      return std::string(text, end);
+      std::array<char, 32> text{};
+      char* const end = std::to_chars(text.data(), text.data() + text.size(), d).ptr;
+      return std::string(text.data(), end);
     };
     records.push_back(
         std::string(R"({"metric_stream_name":"bench","account_id":"123456789012","region":)") +
         R"("us-east-1","namespace":"AWS/EC2","metric_name":"CPUUtilization","dimensions":)" +
-        R"({"InstanceId":"i-)" + id + R"("},"timestamp":1767225600000,"value":{"max":)" +
+        R"({"InstanceId":"i-)" + id.data() + R"("},"timestamp":1767225600000,"value":{"max":)" +
         num(v + 2.123456789) + R"(,"min":)" + num(v - 1.987654321) + R"(,"sum":)" +
         num(v * 5.000000001) + R"(,"count":5},"unit":"Percent"})");
     records.back().reserve(records.back().size() + simdjson::SIMDJSON_PADDING);
@@ -49,7 +50,7 @@ void bm_decode_metric_stream(benchmark::State& state) {
   tw::pipeline::MetricBatch batch;
   size_t i = 0;
   size_t bytes = 0;
-  for (auto _ : state) {  // NOLINT(readability-identifier-length)
+  for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): the idiom.
     batch.clear();
     const std::string& r = records[i++ % records.size()];
     benchmark::DoNotOptimize(decoder.decode_padded(InputFormat::kMetricStream, r, batch));
@@ -67,7 +68,7 @@ void bm_simdjson_visit_metric_stream(benchmark::State& state) {
   simdjson::ondemand::parser parser;
   size_t i = 0;
   size_t bytes = 0;
-  for (auto _ : state) {  // NOLINT(readability-identifier-length)
+  for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): the idiom.
     const std::string& r = records[i++ % records.size()];
     auto doc = parser.iterate(r.data(), r.size(), r.capacity());
     uint64_t n = 0;
@@ -104,7 +105,7 @@ void bm_decode_put_metric_data(benchmark::State& state) {
       R"("Values":[12.5,13.25,80.0],"Counts":[10,5,1],"Unit":"Milliseconds"}]})";
   tw::pipeline::MetricDecoder decoder;
   tw::pipeline::MetricBatch batch;
-  for (auto _ : state) {  // NOLINT(readability-identifier-length)
+  for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): the idiom.
     batch.clear();
     benchmark::DoNotOptimize(decoder.decode(InputFormat::kPutMetricData, record, batch));
   }
@@ -121,7 +122,7 @@ void bm_decode_emf(benchmark::State& state) {
       R"("Service":"checkout","Latency":[120.5,98.1,143.0,101.9],"requestId":"abc-123"})";
   tw::pipeline::MetricDecoder decoder;
   tw::pipeline::MetricBatch batch;
-  for (auto _ : state) {  // NOLINT(readability-identifier-length)
+  for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): the idiom.
     batch.clear();
     benchmark::DoNotOptimize(decoder.decode(InputFormat::kEmf, record, batch));
   }
@@ -134,19 +135,23 @@ BENCHMARK(bm_decode_emf);
 // Canonical key + hash + lookup of an existing series (the steady state).
 void bm_series_key_and_intern(benchmark::State& state) {
   const auto n = static_cast<size_t>(state.range(0));
+  if (n == 0) {
+    state.SkipWithError("needs at least one series");
+    return;
+  }
   tw::pipeline::SeriesInterner interner;
   tw::pipeline::SeriesKeyBuilder builder;
   std::vector<std::string> ids;
   for (size_t i = 0; i < n; ++i) {
-    char id[32];
-    std::snprintf(id, sizeof(id), "i-%017zu", i);
-    ids.emplace_back(id);
+    std::array<char, 32> id{};
+    std::snprintf(id.data(), id.size(), "i-%017zu", i);
+    ids.emplace_back(id.data());
     std::vector<tw::pipeline::DimensionView> dims = {{"InstanceId", ids.back()}};
     const auto key = builder.build("AWS/EC2", "CPUUtilization", "123456789012", "us-east-1", dims);
     (void)interner.intern(key, tw::pipeline::hash_series_key(key));
   }
   size_t i = 0;
-  for (auto _ : state) {  // NOLINT(readability-identifier-length)
+  for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): the idiom.
     std::vector<tw::pipeline::DimensionView> dims = {{"InstanceId", ids[i++ % n]}};
     const auto key = builder.build("AWS/EC2", "CPUUtilization", "123456789012", "us-east-1", dims);
     benchmark::DoNotOptimize(interner.intern(key, tw::pipeline::hash_series_key(key)));
@@ -167,7 +172,7 @@ void bm_bucket_add(benchmark::State& state) {
   sample.values = values;
   sample.stats.add(12.5);
   int64_t n = 0;
-  for (auto _ : state) {  // NOLINT(readability-identifier-length)
+  for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): the idiom.
     sample.time = tw::pipeline::EventTime::from_seconds(1'767'225'600 + (n++ / 4));
     values[0].value = 10.0 + static_cast<double>(n % 17);
     window.add(sample);
@@ -188,14 +193,14 @@ void bm_dom_extract_metric_stream(benchmark::State& state) {
   const auto records = stream_records(1024);
   simdjson::dom::parser parser;
   size_t i = 0;
-  for (auto _ : state) {  // NOLINT(readability-identifier-length)
+  for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): the idiom.
     const std::string& r = records[i++ % records.size()];
     simdjson::dom::element root;
-    if (parser.parse(r.data(), r.size(), false).get(root)) {
+    if (parser.parse(r.data(), r.size(), false).get(root) != simdjson::SUCCESS) {
       continue;
     }
     simdjson::dom::object obj;
-    if (root.get_object().get(obj)) {
+    if (root.get_object().get(obj) != simdjson::SUCCESS) {
       continue;
     }
     double sum = 0;
@@ -205,30 +210,30 @@ void bm_dom_extract_metric_stream(benchmark::State& state) {
       if (key == "namespace" || key == "metric_name" || key == "account_id" || key == "region" ||
           key == "unit") {
         std::string_view s;
-        if (!field.value.get_string().get(s)) {
+        if (field.value.get_string().get(s) == simdjson::SUCCESS) {
           len += s.size();
         }
       } else if (key == "timestamp") {
         int64_t t = 0;
-        if (!field.value.get_int64().get(t)) {
+        if (field.value.get_int64().get(t) == simdjson::SUCCESS) {
           len += static_cast<size_t>(t & 1);
         }
       } else if (key == "dimensions") {
         simdjson::dom::object dims;
-        if (!field.value.get_object().get(dims)) {
+        if (field.value.get_object().get(dims) == simdjson::SUCCESS) {
           for (const auto d : dims) {
             std::string_view s;
-            if (!d.value.get_string().get(s)) {
+            if (d.value.get_string().get(s) == simdjson::SUCCESS) {
               len += s.size() + d.key.size();
             }
           }
         }
       } else if (key == "value") {
         simdjson::dom::object stats;
-        if (!field.value.get_object().get(stats)) {
+        if (field.value.get_object().get(stats) == simdjson::SUCCESS) {
           for (const auto st : stats) {
             double d = 0;
-            if (!st.value.get_double().get(d)) {
+            if (st.value.get_double().get(d) == simdjson::SUCCESS) {
               sum += d;
             }
           }

@@ -22,7 +22,7 @@ using tw::operators::QuantileSketch;
 constexpr size_t kValueCount = 1 << 16;  // A power of two: the index wraps with a mask.
 
 const std::vector<double>& latencies() {
-  static const std::vector<double> values = [] {
+  static const std::vector<double> kValues = [] {
     std::mt19937_64 rng(42);
     std::lognormal_distribution<double> dist(std::log(20.0), 0.7);
     std::vector<double> v(kValueCount);
@@ -31,7 +31,7 @@ const std::vector<double>& latencies() {
     }
     return v;
   }();
-  return values;
+  return kValues;
 }
 
 QuantileSketch minute_of(size_t n, size_t first) {

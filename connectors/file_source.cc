@@ -57,8 +57,9 @@ struct FileSource::Reader {
       source = path;
     }
     if (gz == nullptr) {
-      consumer.on_reject(DropReason::kUnreadable, "cannot open: " + std::string(strerror(errno)),
-                         "", RecordOrigin{source, 0});
+      consumer.on_reject(DropReason::kUnreadable,
+                         "cannot open: " + std::generic_category().message(errno), "",
+                         RecordOrigin{source, 0});
       framing = Framing::kDone;
       return false;
     }
@@ -114,7 +115,7 @@ struct FileSource::Reader {
       const char* start = buffer.data() + begin;
       const auto* newline = static_cast<const char*>(std::memchr(start, '\n', end - begin));
       if (newline != nullptr) {
-        const size_t length = static_cast<size_t>(newline - start);
+        const auto length = static_cast<size_t>(newline - start);
         ++line;
         const size_t line_begin = begin;
         begin += length + 1;
@@ -310,7 +311,7 @@ Status FileSource::open() {
   files_.clear();
   next_file_ = 0;
   if (options_.path == "-") {
-    files_.push_back("-");
+    files_.emplace_back("-");
     return Status::ok();
   }
   std::error_code ec;

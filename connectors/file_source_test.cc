@@ -72,14 +72,14 @@ class FileSourceTest : public ::testing::Test {
   }
 
   std::string write_gz(const std::string& name, const std::string& content) {
-    const auto path = (dir_ / name).string();
+    auto path = (dir_ / name).string();
     gzFile gz = gzopen(path.c_str(), "wb");
     gzwrite(gz, content.data(), static_cast<unsigned>(content.size()));
     gzclose(gz);
     return path;
   }
 
-  Collection read_all(const std::string& path, FileSourceOptions options = {}) {
+  static Collection read_all(const std::string& path, FileSourceOptions options = {}) {
     options.path = path;
     FileSource source(options);
     EXPECT_TRUE(source.open().is_ok());
@@ -214,16 +214,19 @@ TEST_F(FileSourceTest, RecordsAreFollowedByReadablePadding) {
   ASSERT_TRUE(source.open().is_ok());
 
   struct PaddingChecker final : RecordConsumer {
-    void on_record(InputFormat, std::string_view record, const pipeline::RecordOrigin&) override {
+    void on_record(InputFormat /*format*/, std::string_view record,
+                   const pipeline::RecordOrigin& /*origin*/) override {
       volatile char sink = 0;
       for (size_t i = 0; i < pipeline::json_padding(); ++i) {
+        // Reads the padding past the record's end on purpose: operator[] would be out of range.
+        // NOLINTNEXTLINE(readability-simplify-subscript-expr)
         sink = static_cast<char>(sink ^ record.data()[record.size() + i]);
       }
       ++seen;
     }
 
-    void on_reject(DropReason, std::string_view, std::string_view,
-                   const pipeline::RecordOrigin&) override {}
+    void on_reject(DropReason /*reason*/, std::string_view /*detail*/, std::string_view /*record*/,
+                   const pipeline::RecordOrigin& /*origin*/) override {}
 
     int seen = 0;
   } checker;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+
 namespace tw::detectors {
 namespace {
 
@@ -57,8 +59,8 @@ TEST(MetricAlarm, HighResolutionPeriodsAreEvaluatedEveryTenSeconds) {
 TEST(MetricAlarm, EmitsTheNewestPeriodOfTheRangeAsItsDatapoint) {
   MetricAlarm alarm(cpu_alarm(60), pipeline::Settings{});
   const EventTime t = EventTime::from_seconds(1'700'000'040);
-  const PeriodDatapoint range[] = {{t - Duration::minutes(1), 21.5, 2},
-                                   {t - Duration::minutes(2), std::nullopt, 0}};
+  const std::array<PeriodDatapoint, 2> range = {
+      {{t - Duration::minutes(1), 21.5, 2}, {t - Duration::minutes(2), std::nullopt, 0}}};
   pipeline::EmissionBuffer out;
   alarm.evaluate(t, range, out);
   ASSERT_EQ(out.items().size(), 1U);

@@ -40,7 +40,7 @@ class BlockingQueue {
 
   /// Removes the oldest item if there is one.
   std::optional<T> try_pop() {
-    std::lock_guard lock(mutex_);
+    const std::lock_guard lock(mutex_);
     if (items_.empty()) {
       return std::nullopt;
     }

@@ -93,8 +93,8 @@ class CloudTrailDecoder {
   ~CloudTrailDecoder();
   CloudTrailDecoder(const CloudTrailDecoder&) = delete;
   CloudTrailDecoder& operator=(const CloudTrailDecoder&) = delete;
-  CloudTrailDecoder(CloudTrailDecoder&&) noexcept;
-  CloudTrailDecoder& operator=(CloudTrailDecoder&&) noexcept;
+  CloudTrailDecoder(CloudTrailDecoder&& other) noexcept;
+  CloudTrailDecoder& operator=(CloudTrailDecoder&& other) noexcept;
 
   /// Decodes one JSON document of any of the shapes above, appending to `out`. Every record of
   /// the document ends up either in out.events or in out.errors; a document that is not JSON,

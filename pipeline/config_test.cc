@@ -416,6 +416,7 @@ TEST(ParseConfig, ReportsEveryProblemInDocumentOrder) {
   }));
   ASSERT_FALSE(result.ok());
   std::vector<std::string> pointers;
+  pointers.reserve(result.problems.size());
   for (const ConfigProblem& p : result.problems) {
     pointers.push_back(p.pointer);
   }
@@ -474,7 +475,7 @@ TEST(ParseConfig, RejectsHugeStringBeyondTheLimit) {
 }
 
 TEST(ParseConfig, ReportsLongStringWithoutRepeatingIt) {
-  Fields changes = {{"AlarmDescription", "\"" + std::string(32L << 20, 'x') + "\""}};
+  const Fields changes = {{"AlarmDescription", "\"" + std::string(32L << 20, 'x') + "\""}};
   const ConfigLoadResult result = parse(one_alarm(changes));
   EXPECT_TRUE(one_problem(result, at("/AlarmDescription"), "at most 1024 characters"));
   ASSERT_EQ(result.problems.size(), 1U);
@@ -1202,9 +1203,8 @@ TEST(ParseConfig, RejectsExpressionOutside1To2048Characters) {
   EXPECT_TRUE(one_problem(
       parse(one_math_alarm({{"Metrics", R"([{"Id": "e1", "Expression": "", "Period": 60}])"}})),
       at("/Metrics/0/Expression"), "must not be empty"));
-  const std::string metrics =
-      "[{\"Id\": \"e1\", \"Expression\": " + json_string("1" + std::string(2048, ' ')) +
-      ", \"Period\": 60}]";
+  const std::string metrics = R"([{"Id": "e1", "Expression": )" +
+                              json_string("1" + std::string(2048, ' ')) + R"(, "Period": 60}])";
   EXPECT_TRUE(one_problem(parse(one_math_alarm({{"Metrics", metrics}})),
                           at("/Metrics/0/Expression"), "1 to 2048 characters"));
 }
@@ -1213,7 +1213,7 @@ TEST(ParseConfig, RejectsSearchExpressions) {
   for (const char* expression : {"SEARCH('{AWS/EC2,InstanceId} CPUUtilization', 'Average', 300)",
                                  "MAX(SEARCH ('Errors', 'Sum'))", "search('x')"}) {
     const std::string metrics =
-        "[{\"Id\": \"e1\", \"Expression\": " + json_string(expression) + ", \"Period\": 300}]";
+        R"([{"Id": "e1", "Expression": )" + json_string(expression) + R"(, "Period": 300}])";
     EXPECT_TRUE(one_problem(parse(one_math_alarm({{"Metrics", metrics}})),
                             at("/Metrics/0/Expression"),
                             "SEARCH expressions cannot be used in alarms"))
@@ -1687,7 +1687,7 @@ TEST(Enumerations, MetricFormatsAreTheThreeMetricDecoders) {
 }
 
 TEST(LatenessFor, PrefersTheInputsOwnLateness) {
-  Config config;
+  const Config config{};
   InputConfig input;
   input.format = InputFormat::kCloudTrail;
   input.allowed_lateness = Duration::seconds(42);
@@ -1706,8 +1706,8 @@ TEST(LatenessFor, UsesTheDefaultForTheInputsKind) {
 }
 
 TEST(LatenessFor, AutoInputsUseWhatWasDetectedAndCountAsMetricsUntilThen) {
-  Config config;
-  InputConfig input;  // format kAuto.
+  const Config config{};
+  const InputConfig input{};  // format kAuto.
   EXPECT_EQ(config.lateness_for(input, InputFormat::kCloudTrail), Duration::seconds(900));
   EXPECT_EQ(config.lateness_for(input, InputFormat::kMetricStream), Duration::seconds(300));
   EXPECT_EQ(config.lateness_for(input, InputFormat::kAuto), Duration::seconds(300));

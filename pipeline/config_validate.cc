@@ -816,7 +816,7 @@ std::optional<Statistic> Validator::simple_statistic(const Json& value,
   if (!text.has_value()) {
     return std::nullopt;
   }
-  const auto statistic = parse_statistic(*text);
+  auto statistic = parse_statistic(*text);
   if (statistic.has_value() && statistic->kind != Statistic::Kind::kPercentile) {
     return statistic;
   }
@@ -836,7 +836,7 @@ std::optional<Statistic> Validator::extended_statistic(const Json& value,
   if (!text.has_value()) {
     return std::nullopt;
   }
-  const auto statistic = parse_statistic(*text);
+  auto statistic = parse_statistic(*text);
   if (statistic.has_value() && statistic->kind == Statistic::Kind::kPercentile) {
     return statistic;
   }
@@ -1718,7 +1718,7 @@ void Validator::inputs(const Json& value, const std::string& pointer,
     }
     if (type_ok && input.type == InputConfig::Type::kStdin && has_path) {
       problem(pointer_child(entry_pointer, "path"),
-              "is not used with type \"stdin\": remove it, or use type \"file\"");
+              R"(is not used with type "stdin": remove it, or use type "file")");
     }
     out.push_back(std::move(input));
   }

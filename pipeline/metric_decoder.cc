@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -37,7 +38,7 @@ Failure make_error(DropReason reason, std::string detail) {
 Failure not_an_object(std::string_view record) {
   simdjson::dom::parser parser;
   simdjson::dom::element root;
-  if (parser.parse(record.data(), record.size(), true).get(root)) {
+  if (parser.parse(record.data(), record.size(), true).get(root) != simdjson::SUCCESS) {
     return make_error(DropReason::kNotJson, "(root): not a JSON document");
   }
   return make_error(DropReason::kUnknownFormat, "(root): expected a JSON object");
@@ -114,12 +115,10 @@ bool names_non_finite(std::string_view text) {
   if (!text.empty() && (text.front() == '-' || text.front() == '+')) {
     text.remove_prefix(1);
   }
-  for (const std::string_view word : {"NaN", "nan", "Infinity", "infinity", "Inf", "inf"}) {
-    if (text.substr(0, word.size()) == word) {
-      return true;
-    }
-  }
-  return false;
+  constexpr std::array<std::string_view, 6> kNonFiniteWords = {"NaN",      "nan", "Infinity",
+                                                               "infinity", "Inf", "inf"};
+  return std::ranges::any_of(kNonFiniteWords,
+                             [&](std::string_view word) { return text.starts_with(word); });
 }
 
 // Where a value sits, as a JSON pointer built only when an error needs it: the hot path reads
@@ -177,7 +176,7 @@ Failure diagnose_number(od::value value, const Where& where) {
 // Reads a finite double within CloudWatch's range, classifying every failure.
 Failure read_number(od::value value, const Where& where, double& out) {
   double d = 0;
-  if (value.get_double().get(d)) [[unlikely]] {
+  if (value.get_double().get(d) != simdjson::SUCCESS) [[unlikely]] {
     return diagnose_number(value, where);
   }
   if (!std::isfinite(d)) [[unlikely]] {
@@ -262,7 +261,7 @@ StatKey classify_stat_key(od::field& field) {
 }
 
 Failure read_string(od::value value, const Where& where, std::string_view& out) {
-  if (value.get_string().get(out)) [[unlikely]] {
+  if (value.get_string().get(out) != simdjson::SUCCESS) [[unlikely]] {
     od::json_type type{};
     if (const auto err = value.type().get(type); err) {
       return json_error(err, where.str());
@@ -293,6 +292,8 @@ Failure read_epoch(od::value value, const Where& where, double scale, EventTime&
     return err;
   }
   const double ms = d * scale;
+  // Negated so that NaN fails the range check too; De Morgan's form would let NaN through.
+  // NOLINTNEXTLINE(readability-simplify-boolean-expr)
   if (!(ms > -1e15 && ms < 1e15)) {
     return make_error(DropReason::kTimestampOutOfRange, where.str() + ": epoch value out of range");
   }
@@ -319,6 +320,8 @@ std::optional<double> parse_percentile_key(std::string_view key) {
   const auto* first = key.data() + 1;
   const auto* last = key.data() + key.size();
   const auto [ptr, ec] = std::from_chars(first, last, p);
+  // Negated so that "pnan" fails the range check too; De Morgan's form would accept NaN.
+  // NOLINTNEXTLINE(readability-simplify-boolean-expr)
   if (ec != std::errc() || ptr != last || !(p > 0 && p < 100)) {
     return std::nullopt;
   }
@@ -394,10 +397,15 @@ class Decoder {
   static constexpr uint32_t kSeenAll = (1U << 8U) - 1;
 
   static Failure missing_stream_member(uint32_t seen) {
-    static constexpr std::pair<uint32_t, std::string_view> kRequired[] = {
-        {kSeenNamespace, "/namespace"}, {kSeenName, "/metric_name"},  {kSeenTime, "/timestamp"},
-        {kSeenValue, "/value"},         {kSeenCount, "/value/count"}, {kSeenSum, "/value/sum"},
-        {kSeenMin, "/value/min"},       {kSeenMax, "/value/max"}};
+    static constexpr std::array<std::pair<uint32_t, std::string_view>, 8> kRequired = {
+        {{kSeenNamespace, "/namespace"},
+         {kSeenName, "/metric_name"},
+         {kSeenTime, "/timestamp"},
+         {kSeenValue, "/value"},
+         {kSeenCount, "/value/count"},
+         {kSeenSum, "/value/sum"},
+         {kSeenMin, "/value/min"},
+         {kSeenMax, "/value/max"}}};
     for (const auto& [bit, pointer] : kRequired) {
       if ((seen & bit) == 0) {
         return make_error(DropReason::kMissingField, std::string(pointer) + ": required");
@@ -412,9 +420,10 @@ class Decoder {
                                                           MetricBatch& out) {
     od::object dims;
     if (const auto err = value.get_object().get(dims); err) {
-      return err == simdjson::INCORRECT_TYPE
-                 ? make_error(DropReason::kWrongType, "/dimensions: expected an object")
-                 : json_error(err, "/dimensions");
+      if (err == simdjson::INCORRECT_TYPE) {
+        return make_error(DropReason::kWrongType, "/dimensions: expected an object");
+      }
+      return json_error(err, "/dimensions");
     }
     for (auto dim_result : dims) {
       od::field dim;
@@ -441,9 +450,10 @@ class Decoder {
                                                           MetricBatch& out, uint32_t& seen) {
     od::object stats;
     if (const auto err = value.get_object().get(stats); err) {
-      return err == simdjson::INCORRECT_TYPE
-                 ? make_error(DropReason::kWrongType, "/value: expected an object")
-                 : json_error(err, "/value");
+      if (err == simdjson::INCORRECT_TYPE) {
+        return make_error(DropReason::kWrongType, "/value: expected an object");
+      }
+      return json_error(err, "/value");
     }
     for (auto stat_result : stats) {
       od::field stat;
@@ -507,7 +517,8 @@ class Decoder {
   bool fast_metric_stream(std::string_view record, MetricBatch& out) {
     od::document doc;
     od::object root;
-    if (iterate(record).get(doc) || doc.get_object().get(root)) {
+    if (iterate(record).get(doc) != simdjson::SUCCESS ||
+        doc.get_object().get(root) != simdjson::SUCCESS) {
       return false;
     }
     MetricDatum& datum = begin_datum(out);
@@ -521,30 +532,30 @@ class Decoder {
       od::value value = field.value();
       switch (key) {
         case StreamKey::kNamespace:
-          if (value.get_string().get(datum.namespace_name)) {
+          if (value.get_string().get(datum.namespace_name) != simdjson::SUCCESS) {
             return false;
           }
           seen |= kSeenNamespace;
           break;
         case StreamKey::kMetricName:
-          if (value.get_string().get(datum.metric_name)) {
+          if (value.get_string().get(datum.metric_name) != simdjson::SUCCESS) {
             return false;
           }
           seen |= kSeenName;
           break;
         case StreamKey::kAccountId:
-          if (value.get_string().get(datum.account_id)) {
+          if (value.get_string().get(datum.account_id) != simdjson::SUCCESS) {
             return false;
           }
           break;
         case StreamKey::kRegion:
-          if (value.get_string().get(datum.region)) {
+          if (value.get_string().get(datum.region) != simdjson::SUCCESS) {
             return false;
           }
           break;
         case StreamKey::kTimestamp: {
           int64_t ms = 0;
-          if (value.get_int64().get(ms)) {
+          if (value.get_int64().get(ms) != simdjson::SUCCESS) {
             return false;  // A fraction or an error: the careful path decides.
           }
           datum.time = EventTime::from_millis(ms);
@@ -556,7 +567,7 @@ class Decoder {
         }
         case StreamKey::kUnit: {
           std::string_view text;
-          if (value.get_string().get(text)) {
+          if (value.get_string().get(text) != simdjson::SUCCESS) {
             return false;
           }
           // Records of one stream repeat a handful of units: remember the last one.
@@ -573,14 +584,15 @@ class Decoder {
         }
         case StreamKey::kDimensions: {
           od::object dims;
-          if (value.get_object().get(dims)) {
+          if (value.get_object().get(dims) != simdjson::SUCCESS) {
             return false;
           }
           for (auto dim_result : dims) {
             od::field dim;
             DimensionRef ref;
-            if (std::move(dim_result).get(dim) || dim.unescaped_key().get(ref.name) ||
-                dim.value().get_string().get(ref.value) ||
+            if (std::move(dim_result).get(dim) != simdjson::SUCCESS ||
+                dim.unescaped_key().get(ref.name) != simdjson::SUCCESS ||
+                dim.value().get_string().get(ref.value) != simdjson::SUCCESS ||
                 ++datum.dimension_count > kMaxDimensions) {
               return false;
             }
@@ -590,7 +602,7 @@ class Decoder {
         }
         case StreamKey::kValue: {
           od::object stats;
-          if (value.get_object().get(stats)) {
+          if (value.get_object().get(stats) != simdjson::SUCCESS) {
             return false;
           }
           seen |= kSeenValue;
@@ -620,8 +632,8 @@ class Decoder {
               case StatKey::kOther:
                 return false;  // Percentiles and other extras: the careful path handles them.
             }
-            if (stat.value().get_double().get(*target) || !std::isfinite(*target) ||
-                std::fabs(*target) > kMaxMetricMagnitude) {
+            if (stat.value().get_double().get(*target) != simdjson::SUCCESS ||
+                !std::isfinite(*target) || std::fabs(*target) > kMaxMetricMagnitude) {
               return false;
             }
           }
@@ -642,7 +654,10 @@ class Decoder {
     }
     od::object root;
     if (const auto err = doc.get_object().get(root); err) {
-      return err == simdjson::INCORRECT_TYPE ? not_an_object(record) : json_error(err, "");
+      if (err == simdjson::INCORRECT_TYPE) {
+        return not_an_object(record);
+      }
+      return json_error(err, "");
     }
     MetricDatum& datum = begin_datum(out);
     uint32_t seen = 0;  // kSeen* bits: one word, not eight flags (fewer stores to the stack).
@@ -652,7 +667,7 @@ class Decoder {
         return json_error(err, "");
       }
       const StreamKey key = classify_stream_key(field);
-      od::value value = field.value();
+      const od::value value = field.value();
       std::string_view text;
       if (key == StreamKey::kNamespace) {
         if (auto e = read_string(value, "/namespace", text); e) {
@@ -733,7 +748,10 @@ class Decoder {
     }
     od::object root;
     if (const auto err = doc.get_object().get(root); err) {
-      return err == simdjson::INCORRECT_TYPE ? not_an_object(record) : json_error(err, "");
+      if (err == simdjson::INCORRECT_TYPE) {
+        return not_an_object(record);
+      }
+      return json_error(err, "");
     }
     // Pass 1 over the root: a request has Namespace + MetricData; a lone datum has Namespace +
     // MetricName and the datum fields at the root.
@@ -773,18 +791,20 @@ class Decoder {
     }
     od::array data;
     if (const auto err = root.find_field_unordered("MetricData").get_array().get(data); err) {
-      return err == simdjson::INCORRECT_TYPE
-                 ? make_error(DropReason::kWrongType, "/MetricData: expected an array")
-                 : json_error(err, "/MetricData");
+      if (err == simdjson::INCORRECT_TYPE) {
+        return make_error(DropReason::kWrongType, "/MetricData: expected an array");
+      }
+      return json_error(err, "/MetricData");
     }
     size_t index = 0;
     for (auto element : data) {
       const std::string pointer = index_pointer("/MetricData", index);
       od::object datum_obj;
       if (const auto err = element.get_object().get(datum_obj); err) {
-        return err == simdjson::INCORRECT_TYPE
-                   ? make_error(DropReason::kWrongType, pointer + ": expected an object")
-                   : json_error(err, pointer);
+        if (err == simdjson::INCORRECT_TYPE) {
+          return make_error(DropReason::kWrongType, pointer + ": expected an object");
+        }
+        return json_error(err, pointer);
       }
       if (auto e = decode_datum(datum_obj, pointer, namespace_name, out); e) {
         return e;
@@ -858,9 +878,10 @@ class Decoder {
         const std::string pointer = base + "/Values";
         od::array values;
         if (const auto err = value.get_array().get(values); err) {
-          return err == simdjson::INCORRECT_TYPE
-                     ? make_error(DropReason::kWrongType, pointer + ": expected an array")
-                     : json_error(err, pointer);
+          if (err == simdjson::INCORRECT_TYPE) {
+            return make_error(DropReason::kWrongType, pointer + ": expected an array");
+          }
+          return json_error(err, pointer);
         }
         for (auto element : values) {
           od::value v_value;
@@ -885,9 +906,10 @@ class Decoder {
         const std::string pointer = base + "/Counts";
         od::array counts;
         if (const auto err = value.get_array().get(counts); err) {
-          return err == simdjson::INCORRECT_TYPE
-                     ? make_error(DropReason::kWrongType, pointer + ": expected an array")
-                     : json_error(err, pointer);
+          if (err == simdjson::INCORRECT_TYPE) {
+            return make_error(DropReason::kWrongType, pointer + ": expected an array");
+          }
+          return json_error(err, pointer);
         }
         // Counts may come before or after Values: keep them aside and pair them up at the end.
         counts_.clear();
@@ -912,9 +934,10 @@ class Decoder {
         const std::string pointer = base + "/StatisticValues";
         od::object stats;
         if (const auto err = value.get_object().get(stats); err) {
-          return err == simdjson::INCORRECT_TYPE
-                     ? make_error(DropReason::kWrongType, pointer + ": expected an object")
-                     : json_error(err, pointer);
+          if (err == simdjson::INCORRECT_TYPE) {
+            return make_error(DropReason::kWrongType, pointer + ": expected an object");
+          }
+          return json_error(err, pointer);
         }
         int seen = 0;
         for (auto stat_result : stats) {
@@ -1015,18 +1038,20 @@ class Decoder {
                                      MetricDatum& datum, MetricBatch& out) {
     od::array dims;
     if (const auto err = value.get_array().get(dims); err) {
-      return err == simdjson::INCORRECT_TYPE
-                 ? make_error(DropReason::kWrongType, pointer + ": expected an array")
-                 : json_error(err, pointer);
+      if (err == simdjson::INCORRECT_TYPE) {
+        return make_error(DropReason::kWrongType, pointer + ": expected an array");
+      }
+      return json_error(err, pointer);
     }
     size_t index = 0;
     for (auto element : dims) {
       const std::string element_pointer = index_pointer(pointer, index++);
       od::object dim;
       if (const auto err = element.get_object().get(dim); err) {
-        return err == simdjson::INCORRECT_TYPE
-                   ? make_error(DropReason::kWrongType, element_pointer + ": expected an object")
-                   : json_error(err, element_pointer);
+        if (err == simdjson::INCORRECT_TYPE) {
+          return make_error(DropReason::kWrongType, element_pointer + ": expected an object");
+        }
+        return json_error(err, element_pointer);
       }
       std::string_view name;
       std::string_view dim_value;
@@ -1083,24 +1108,25 @@ class Decoder {
       return json_error(err, "");
     }
     simdjson::dom::object obj;
-    if (root.get_object().get(obj)) {
+    if (root.get_object().get(obj) != simdjson::SUCCESS) {
       return not_an_object(record);
     }
     simdjson::dom::element aws;
-    if (obj["_aws"].get(aws)) {
+    if (obj["_aws"].get(aws) != simdjson::SUCCESS) {
       return make_error(DropReason::kMissingField, "/_aws: required");
     }
     simdjson::dom::element ts;
-    if (aws["Timestamp"].get(ts)) {
+    if (aws["Timestamp"].get(ts) != simdjson::SUCCESS) {
       return make_error(DropReason::kMissingField, "/_aws/Timestamp: required");
     }
     EventTime time;
     {
       double ms = 0;
-      if (ts.get_double().get(ms) || !std::isfinite(ms)) {
+      if (ts.get_double().get(ms) != simdjson::SUCCESS || !std::isfinite(ms)) {
         return make_error(DropReason::kBadTimestamp,
                           "/_aws/Timestamp: expected epoch milliseconds");
       }
+      // NOLINTNEXTLINE(readability-simplify-boolean-expr): NaN-safe, as in read_epoch.
       if (!(ms > -1e15 && ms < 1e15)) {
         return make_error(DropReason::kTimestampOutOfRange,
                           "/_aws/Timestamp: epoch value out of range");
@@ -1111,24 +1137,24 @@ class Decoder {
       }
     }
     simdjson::dom::array directives;
-    if (aws["CloudWatchMetrics"].get_array().get(directives)) {
+    if (aws["CloudWatchMetrics"].get_array().get(directives) != simdjson::SUCCESS) {
       return make_error(DropReason::kMissingField,
                         "/_aws/CloudWatchMetrics: required, an array of metric directives");
     }
     size_t directive_index = 0;
-    for (simdjson::dom::element directive : directives) {
+    for (const simdjson::dom::element directive : directives) {
       const std::string dpointer = index_pointer("/_aws/CloudWatchMetrics", directive_index++);
       std::string_view namespace_name;
-      if (directive["Namespace"].get_string().get(namespace_name)) {
+      if (directive["Namespace"].get_string().get(namespace_name) != simdjson::SUCCESS) {
         return make_error(DropReason::kMissingField, dpointer + "/Namespace: required string");
       }
       simdjson::dom::array dimension_sets;
-      if (directive["Dimensions"].get_array().get(dimension_sets)) {
+      if (directive["Dimensions"].get_array().get(dimension_sets) != simdjson::SUCCESS) {
         return make_error(DropReason::kMissingField,
                           dpointer + "/Dimensions: required array of dimension sets");
       }
       simdjson::dom::array metrics;
-      if (directive["Metrics"].get_array().get(metrics)) {
+      if (directive["Metrics"].get_array().get(metrics) != simdjson::SUCCESS) {
         return make_error(DropReason::kMissingField, dpointer + "/Metrics: required array");
       }
       if (metrics.size() > 100) {
@@ -1139,14 +1165,15 @@ class Decoder {
       for (size_t set_index = 0; set_index < set_count; ++set_index) {
         simdjson::dom::array names;
         const std::string spointer = index_pointer(dpointer + "/Dimensions", set_index);
-        if (dimension_sets.size() > 0 && dimension_sets.at(set_index).get_array().get(names)) {
+        if (dimension_sets.size() > 0 &&
+            dimension_sets.at(set_index).get_array().get(names) != simdjson::SUCCESS) {
           return make_error(DropReason::kWrongType, spointer + ": expected an array of names");
         }
         if (dimension_sets.size() > 0 && names.size() > kMaxDimensions) {
           return make_error(DropReason::kInvalidValue, spointer + ": more than 30 dimensions");
         }
         size_t metric_index = 0;
-        for (simdjson::dom::element metric : metrics) {
+        for (const simdjson::dom::element metric : metrics) {
           const std::string mpointer = index_pointer(dpointer + "/Metrics", metric_index++);
           if (auto e = emit_emf_metric(obj, metric, names, dimension_sets.size() > 0,
                                        namespace_name, time, mpointer, out);
@@ -1164,12 +1191,12 @@ class Decoder {
                                  std::string_view namespace_name, EventTime time,
                                  const std::string& mpointer, MetricBatch& out) {
     std::string_view metric_name;
-    if (metric["Name"].get_string().get(metric_name)) {
+    if (metric["Name"].get_string().get(metric_name) != simdjson::SUCCESS) {
       return make_error(DropReason::kMissingField, mpointer + "/Name: required string");
     }
     Unit unit = Unit::kNone;
     std::string_view unit_text;
-    if (!metric["Unit"].get_string().get(unit_text)) {
+    if (metric["Unit"].get_string().get(unit_text) == simdjson::SUCCESS) {
       Failure error;
       const auto parsed = unit_or_error(unit_text, mpointer + "/Unit", error);
       if (!parsed) {
@@ -1179,7 +1206,7 @@ class Decoder {
     }
     bool high_resolution = false;
     int64_t resolution = 60;
-    if (!metric["StorageResolution"].get_int64().get(resolution)) {
+    if (metric["StorageResolution"].get_int64().get(resolution) == simdjson::SUCCESS) {
       if (resolution != 1 && resolution != 60) {
         return make_error(DropReason::kInvalidValue,
                           mpointer + "/StorageResolution: must be 1 or 60");
@@ -1188,7 +1215,7 @@ class Decoder {
     }
     simdjson::dom::element target;
     const std::string tpointer = join_pointer("", metric_name);
-    if (root.at_key(metric_name).get(target)) {
+    if (root.at_key(metric_name).get(target) != simdjson::SUCCESS) {
       return make_error(DropReason::kMissingField,
                         tpointer + ": the metric's target member is missing");
     }
@@ -1200,7 +1227,7 @@ class Decoder {
     datum.high_resolution = high_resolution;
     auto add_value = [&](simdjson::dom::element v, const std::string& pointer) -> Failure {
       double d = 0;
-      if (v.get_double().get(d)) {
+      if (v.get_double().get(d) != simdjson::SUCCESS) {
         return make_error(DropReason::kWrongType, pointer + ": expected a number");
       }
       if (!std::isfinite(d)) {
@@ -1215,13 +1242,13 @@ class Decoder {
       return nullptr;
     };
     simdjson::dom::array values;
-    if (!target.get_array().get(values)) {
+    if (target.get_array().get(values) == simdjson::SUCCESS) {
       if (values.size() == 0 || values.size() > kMaxEmfValues) {
         return make_error(DropReason::kInvalidValue,
                           tpointer + ": a value array holds 1 to 100 numbers");
       }
       size_t i = 0;
-      for (simdjson::dom::element v : values) {
+      for (const simdjson::dom::element v : values) {
         if (auto e = add_value(v, index_pointer(tpointer, i++)); e) {
           return e;
         }
@@ -1230,19 +1257,19 @@ class Decoder {
       return e;
     }
     if (has_names) {
-      for (simdjson::dom::element name_element : names) {
+      for (const simdjson::dom::element name_element : names) {
         std::string_view name;
-        if (name_element.get_string().get(name)) {
+        if (name_element.get_string().get(name) != simdjson::SUCCESS) {
           return make_error(DropReason::kWrongType, mpointer + ": dimension names must be strings");
         }
         std::string_view value;
         const std::string dpointer = join_pointer("", name);
         simdjson::dom::element member;
-        if (root.at_key(name).get(member)) {
+        if (root.at_key(name).get(member) != simdjson::SUCCESS) {
           return make_error(DropReason::kMissingField,
                             dpointer + ": the dimension's target member is missing");
         }
-        if (member.get_string().get(value)) {
+        if (member.get_string().get(value) != simdjson::SUCCESS) {
           return make_error(DropReason::kWrongType, dpointer + ": dimension values are strings");
         }
         if (value.size() > 1024) {
@@ -1310,7 +1337,7 @@ std::optional<DecodeError> MetricDecoder::decode(InputFormat format, std::string
 bool is_json_document(std::string_view text) {
   simdjson::dom::parser parser;
   simdjson::dom::element root;
-  return !parser.parse(text.data(), text.size(), true).get(root);
+  return parser.parse(text.data(), text.size(), true).get(root) == simdjson::SUCCESS;
 }
 
 InputFormat detect_format(std::string_view document) {
@@ -1322,11 +1349,11 @@ InputFormat detect_format(std::string_view document) {
   }
   // EMF log events may carry a prefix; everything else starts with the object.
   const std::string_view body = document.substr(brace);
-  if (parser.parse(body.data(), body.size(), true).get(root)) {
+  if (parser.parse(body.data(), body.size(), true).get(root) != simdjson::SUCCESS) {
     return InputFormat::kAuto;
   }
   simdjson::dom::object obj;
-  if (root.get_object().get(obj)) {
+  if (root.get_object().get(obj) != simdjson::SUCCESS) {
     return InputFormat::kAuto;
   }
   for (const auto field : obj) {

@@ -45,8 +45,8 @@ class MetricDecoder {
   ~MetricDecoder();
   MetricDecoder(const MetricDecoder&) = delete;
   MetricDecoder& operator=(const MetricDecoder&) = delete;
-  MetricDecoder(MetricDecoder&&) noexcept;
-  MetricDecoder& operator=(MetricDecoder&&) noexcept;
+  MetricDecoder(MetricDecoder&& other) noexcept;
+  MetricDecoder& operator=(MetricDecoder&& other) noexcept;
 
   /// Decodes one record of `format` (a metric format, not kAuto) and appends its datapoints.
   /// Precondition: `json_padding()` bytes after `record.end()` are readable memory.

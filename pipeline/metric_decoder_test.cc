@@ -179,7 +179,7 @@ TEST_F(MetricDecoderTest, RejectsMoreThanThirtyDimensions) {
   std::string record = R"({"namespace":"N","metric_name":"M","timestamp":1700000000000,)"
                        R"("value":{"count":1,"sum":1,"min":1,"max":1},"dimensions":{)";
   for (int i = 0; i < 31; ++i) {
-    record += (i > 0 ? "," : "") + std::string("\"d") + std::to_string(i) + "\":\"v\"";
+    record += (i > 0 ? "," : "") + std::string("\"d") + std::to_string(i) + R"(":"v")";
   }
   record += "}}";
   expect_error(InputFormat::kMetricStream, record, DropReason::kInvalidValue, "30 dimensions");

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <random>
+#include <ranges>
 #include <vector>
 
 namespace tw::pipeline {
@@ -54,8 +55,8 @@ TEST(StatisticSet, MergingAnySplitEqualsAddingEverything) {
       pieces[(i * 7919) % parts].add(values[i]);
     }
     StatisticSet merged;
-    for (auto it = pieces.rbegin(); it != pieces.rend(); ++it) {
-      merged.merge(*it);
+    for (const StatisticSet& piece : std::views::reverse(pieces)) {
+      merged.merge(piece);
     }
     EXPECT_EQ(merged, all) << parts << " parts";
   }

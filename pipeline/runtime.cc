@@ -96,6 +96,8 @@ struct Runtime::Impl {
     BlockingQueue<StepResult> results{0};
     std::unique_ptr<ShardBatch> filling;
 
+    // Not const: it feeds the batch to the shard's processor, which it owns (through a pointer).
+    // NOLINTNEXTLINE(readability-make-member-function-const)
     void apply(const ShardBatch& batch) {
       for (const RoutedSample& s : batch.samples) {
         processor->on_metric(
@@ -253,7 +255,7 @@ struct Runtime::Impl {
     return *shards[static_cast<size_t>(shard_for_hash(hash, static_cast<int>(shards.size())))];
   }
 
-  ShardBatch& filling(Shard& shard) {
+  static ShardBatch& filling(Shard& shard) {
     if (!shard.filling) {
       auto spare = shard.spare.try_pop();
       shard.filling = spare ? std::move(*spare) : std::make_unique<ShardBatch>();
@@ -295,15 +297,15 @@ struct Runtime::Impl {
       return;
     }
     ShardBatch& b = filling(shard);
-    RoutedSample s{*id,
-                   d.time,
-                   d.unit,
-                   d.high_resolution,
-                   d.stats,
-                   static_cast<uint32_t>(b.values.size()),
-                   d.value_count,
-                   static_cast<uint32_t>(b.quantiles.size()),
-                   d.quantile_count};
+    const RoutedSample s{*id,
+                         d.time,
+                         d.unit,
+                         d.high_resolution,
+                         d.stats,
+                         static_cast<uint32_t>(b.values.size()),
+                         d.value_count,
+                         static_cast<uint32_t>(b.quantiles.size()),
+                         d.quantile_count};
     const auto values = decoded.values_of(d);
     b.values.insert(b.values.end(), values.begin(), values.end());
     const auto quantiles = decoded.quantiles_of(d);

@@ -173,25 +173,24 @@ class Runtime {
   InputId add_input(std::string name, std::optional<Duration> allowed_lateness,
                     std::string account_id, std::string region);
 
-  /// Processes one JSON document of `format` from `input`. For kAuto the document's shape is
+  /// Processes one JSON document of `format` from input `id`. For kAuto the document's shape is
   /// detected. Precondition: `json_padding()` readable bytes follow `record` in memory.
-  void process(InputId input, InputFormat format, std::string_view record,
-               const RecordOrigin& origin);
+  void process(InputId id, InputFormat format, std::string_view record, const RecordOrigin& origin);
 
   /// Reports a record the source could not even deliver (e.g. a line over the size limit, a file
   /// that is not valid gzip): counted and dead-lettered like a decode failure.
-  void reject(InputId input, DropReason reason, std::string_view detail, std::string_view record,
+  void reject(InputId id, DropReason reason, std::string_view detail, std::string_view record,
               const RecordOrigin& origin);
 
-  /// The input ended: it no longer holds the global watermark back.
-  void finish_input(InputId input);
+  /// Input `id` ended: it no longer holds the global watermark back.
+  void finish_input(InputId id);
 
   /// Ends the run: the watermark moves to the newest event time seen, every shard evaluates up
   /// to it, all output is written. No other call may follow.
   void finish();
 
-  /// The current watermark of `input` (EventTime::max() once finished).
-  [[nodiscard]] EventTime input_watermark(InputId input) const;
+  /// The current watermark of input `id` (EventTime::max() once finished).
+  [[nodiscard]] EventTime input_watermark(InputId id) const;
 
   /// Counters so far (the series/emission counts are final after `finish`).
   [[nodiscard]] RuntimeStats stats() const;

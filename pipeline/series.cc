@@ -60,7 +60,7 @@ bool read_part(std::string_view& in, std::string& out) {
 
 uint64_t hash_series_key(std::string_view key) {
   const char* p = key.data();
-  size_t len = key.size();
+  const size_t len = key.size();
   uint64_t seed = kSecret0 ^ mix(len ^ kSecret0, kSecret1);
   uint64_t a = 0;
   uint64_t b = 0;
@@ -134,8 +134,8 @@ std::string_view SeriesKeyBuilder::build(std::string_view namespace_name,
   }
   // One allocation-free pass: size the buffer for the worst case (10 varint bytes per part),
   // write the parts with memcpy, then trim. Keys are built once per record on the hot path.
-  size_t bound =
-      4 * 10 + namespace_name.size() + metric_name.size() + account_id.size() + region.size() + 10;
+  size_t bound = 4 * size_t{10} + namespace_name.size() + metric_name.size() + account_id.size() +
+                 region.size() + 10;
   for (const DimensionView& d : dimensions) {
     bound += 20 + d.name.size() + d.value.size();
   }
@@ -153,7 +153,7 @@ std::string_view SeriesKeyBuilder::build(std::string_view namespace_name,
     out = put_part(out, d.name);
     out = put_part(out, d.value);
   }
-  return std::string_view(start, static_cast<size_t>(out - start));
+  return {start, static_cast<size_t>(out - start)};
 }
 
 std::string SeriesKeyBuilder::build_owned(std::string_view namespace_name,
@@ -244,7 +244,7 @@ std::optional<SeriesId> SeriesInterner::intern(std::string_view key, uint64_t ha
 }
 
 void SeriesInterner::grow() {
-  std::vector<Slot> old = std::move(slots_);
+  const std::vector<Slot> old = std::move(slots_);
   slots_.assign(old.size() * 2, Slot{});
   const size_t mask = slots_.size() - 1;
   for (const Slot& slot : old) {

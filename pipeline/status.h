@@ -115,8 +115,8 @@ class [[nodiscard]] Result {
   [[nodiscard]] bool is_ok() const { return std::holds_alternative<T>(data_); }
 
   [[nodiscard]] const Status& status() const {
-    static const Status ok_status;
-    return is_ok() ? ok_status : std::get<Status>(data_);
+    static const Status kOkStatus;
+    return is_ok() ? kOkStatus : std::get<Status>(data_);
   }
 
   [[nodiscard]] T& value() & { return std::get<T>(data_); }
@@ -146,6 +146,9 @@ namespace internal {
 
 }  // namespace tw::pipeline
 
+// Macros are the only way to return from the caller (TW_RETURN_IF_ERROR, TW_ASSIGN_OR_RETURN), to
+// paste a unique name, or to capture __FILE__/__LINE__ and the condition text (TW_CHECK).
+// NOLINTBEGIN(cppcoreguidelines-macro-usage)
 #define TW_STATUS_CONCAT_INNER(a, b) a##b
 #define TW_STATUS_CONCAT(a, b) TW_STATUS_CONCAT_INNER(a, b)
 
@@ -159,13 +162,14 @@ namespace internal {
   } while (false)
 
 // `tmp` and `lhs` are a declaration and an assignment target: they cannot be parenthesized.
-// NOLINTNEXTLINE(bugprone-macro-parentheses)
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define TW_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                             \
   if (!tmp.is_ok()) {                            \
     return tmp.status();                         \
   }                                              \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)
 
 /// Declares or assigns `lhs` from a Result, returning its Status from the enclosing function on
 /// failure: `TW_ASSIGN_OR_RETURN(auto config, load_config(path));`
@@ -180,3 +184,4 @@ namespace internal {
       ::tw::pipeline::internal::check_failed(__FILE__, __LINE__, #condition, (message)); \
     }                                                                                    \
   } while (false)
+// NOLINTEND(cppcoreguidelines-macro-usage)

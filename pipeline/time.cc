@@ -159,7 +159,8 @@ std::optional<EventTime> parse_iso8601(std::string_view text) {
   }
   // A leap second (":60") is folded onto the next second, as POSIX time does.
   const int64_t days = days_from_civil(year, month, day);
-  const int64_t seconds = days * 86'400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
+  const int64_t seconds =
+      days * 86'400 + int64_t{hour} * 3600 + int64_t{minute} * 60 + second - offset_minutes * 60;
   return EventTime::from_millis(seconds * 1000 + millis);
 }
 

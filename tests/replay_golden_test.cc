@@ -36,6 +36,7 @@ class GoldenReplay : public ::testing::TestWithParam<std::string> {};
 
 void compare_or_update(const fs::path& expected, const std::string& actual,
                        const std::string& label) {
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): nothing in the test process calls setenv.
   if (std::getenv("TW_UPDATE_GOLDEN") != nullptr) {
     std::ofstream(expected, std::ios::binary) << actual;
     return;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -29,7 +30,7 @@ std::vector<Record> make_records(uint64_t seed) {
   std::uniform_real_distribution<double> value(0, 100);
   std::vector<Record> records;
   const int64_t start = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
-  for (int64_t t = start; t < start + 2 * 3'600'000; t += 20'000) {
+  for (int64_t t = start; t < start + int64_t{2} * 3'600'000; t += 20'000) {
     for (int s = 0; s < 12; ++s) {
       if ((t / 60'000 + s) % 17 == 0) {
         continue;  // Missing minutes.
@@ -48,12 +49,13 @@ std::vector<Record> make_records(uint64_t seed) {
 
 std::string config_text() {
   std::string alarms;
-  const char* stats[] = {"Average", "Sum", "Minimum", "Maximum", "SampleCount", "p90"};
+  const std::array<const char*, 6> stats = {"Average", "Sum",         "Minimum",
+                                            "Maximum", "SampleCount", "p90"};
   for (int s = 0; s < 12; ++s) {
-    const std::string stat = stats[s % 6];
+    const std::string stat = stats[static_cast<size_t>(s) % stats.size()];
     const bool extended = stat[0] == 'p';
     alarms +=
-        std::string(s ? "," : "") + R"({"AlarmName":"host )" + std::to_string(s) +
+        std::string(s > 0 ? "," : "") + R"({"AlarmName":"host )" + std::to_string(s) +
         R"(","Namespace":"Prop","MetricName":"Latency","Dimensions":[{"Name":"Host",)" +
         R"("Value":"h)" + std::to_string(s) + R"("}],)" +
         (extended ? R"("ExtendedStatistic":")" : R"("Statistic":")") + stat + R"(","Period":)" +
