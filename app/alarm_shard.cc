@@ -72,7 +72,9 @@ AlarmShardProcessor::AlarmShardProcessor(const pipeline::Config& config, int ind
     operators::WindowRequirements requirements;
     requirements.resolution =
         alarm_config.high_resolution() ? Duration::seconds(10) : Duration::minutes(1);
-    requirements.retention = alarm.period() * alarm.range_periods();
+    // Buckets are needed for the newest period only (older periods are remembered by the
+    // alarm); one extra cadence covers the tick being evaluated.
+    requirements.retention = alarm.period() + alarm.cadence();
     requirements.percentiles = metric->statistic.kind == pipeline::Statistic::Kind::kPercentile;
     windows_.track(*id, requirements);
     AlarmRunSummary summary;
@@ -109,36 +111,27 @@ void AlarmShardProcessor::on_watermark(const pipeline::WatermarkStep& step,
 
 void AlarmShardProcessor::evaluate(OwnedAlarm& owned, EventTime tick,
                                    pipeline::EmissionBuffer& out) {
+  // Only the period ending at this tick is aggregated; the alarm recalls the older periods of
+  // its evaluation range from earlier ticks (see MetricAlarm).
   const operators::SeriesWindow* window = windows_.find(owned.series);
   const Duration period = owned.alarm.period();
   const bool percentile = owned.metric.statistic.kind == pipeline::Statistic::Kind::kPercentile;
-  const auto periods = static_cast<size_t>(owned.alarm.range_periods());
-  aggregates_.assign(periods, operators::RangeAggregate{});
+  const EventTime start = tick - period;
+  operators::RangeAggregate aggregate;
   if (percentile) {
-    sketches_.resize(periods);
-    for (operators::QuantileSketch& sketch : sketches_) {
-      sketch.clear();
-    }
+    scratch_sketch_.clear();
   }
-  window->aggregate_periods(tick, period, owned.metric.unit, aggregates_,
-                            percentile ? std::span<operators::QuantileSketch>(sketches_)
-                                       : std::span<operators::QuantileSketch>());
-  range_.clear();
-  for (size_t k = 0; k < periods; ++k) {
-    const operators::RangeAggregate& aggregate = aggregates_[k];
-    detectors::PeriodDatapoint datapoint{tick - period * static_cast<int64_t>(k + 1), std::nullopt,
-                                         aggregate.stats.sample_count};
-    if (!aggregate.stats.empty() && (!percentile || aggregate.percentiles_available)) {
-      datapoint.value = operators::compute_statistic(owned.metric.statistic, aggregate.stats,
-                                                     percentile ? &sketches_[k] : nullptr);
-    }
-    range_.push_back(datapoint);
+  window->aggregate(start, tick, owned.metric.unit, aggregate,
+                    percentile ? &scratch_sketch_ : nullptr);
+  detectors::PeriodDatapoint newest{start, std::nullopt, aggregate.stats.sample_count};
+  if (!aggregate.stats.empty() && (!percentile || aggregate.percentiles_available)) {
+    newest.value = operators::compute_statistic(owned.metric.statistic, aggregate.stats,
+                                                percentile ? &scratch_sketch_ : nullptr);
   }
-  owned.alarm.evaluate(tick, range_, out);
+  owned.alarm.evaluate(tick, newest, out);
   AlarmRunSummary& summary = owned.summary;
   ++summary.evaluations;
-  summary.state = std::string(detectors::to_string(owned.alarm.state()));
-  if (const std::optional<double> value = range_.front().value; value) {
+  if (const std::optional<double> value = newest.value; value) {
     ++summary.periods_with_data;
     summary.minimum = std::min(summary.minimum.value_or(*value), *value);
     summary.maximum = std::max(summary.maximum.value_or(*value), *value);
@@ -151,9 +144,7 @@ std::vector<AlarmRunSummary> AlarmShardProcessor::summaries() const {
   out.reserve(alarms_.size());
   for (const OwnedAlarm& owned : alarms_) {
     out.push_back(owned.summary);
-    if (out.back().state.empty()) {
-      out.back().state = std::string(detectors::to_string(owned.alarm.state()));
-    }
+    out.back().state = std::string(detectors::to_string(owned.alarm.state()));
   }
   return out;
 }

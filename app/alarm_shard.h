@@ -86,9 +86,7 @@ class AlarmShardProcessor final : public pipeline::ShardProcessor {
 
   std::vector<OwnedAlarm> alarms_;
   operators::MetricWindows windows_;
-  std::vector<operators::RangeAggregate> aggregates_;
-  std::vector<operators::QuantileSketch> sketches_;
-  std::vector<detectors::PeriodDatapoint> range_;
+  operators::QuantileSketch scratch_sketch_;
   uint64_t cloudtrail_events_ = 0;
 };
 

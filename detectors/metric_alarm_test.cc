@@ -56,18 +56,50 @@ TEST(MetricAlarm, HighResolutionPeriodsAreEvaluatedEveryTenSeconds) {
   EXPECT_EQ(alarm.first_tick_after(EventTime::from_seconds(95)), EventTime::from_seconds(100));
 }
 
-TEST(MetricAlarm, EmitsTheNewestPeriodOfTheRangeAsItsDatapoint) {
+TEST(MetricAlarm, EmitsTheNewestPeriodAsItsDatapoint) {
   MetricAlarm alarm(cpu_alarm(60), pipeline::Settings{});
   const EventTime t = EventTime::from_seconds(1'700'000'040);
-  const std::array<PeriodDatapoint, 2> range = {
-      {{t - Duration::minutes(1), 21.5, 2}, {t - Duration::minutes(2), std::nullopt, 0}}};
   pipeline::EmissionBuffer out;
-  alarm.evaluate(t, range, out);
+  alarm.evaluate(t, PeriodDatapoint{t - Duration::minutes(1), 21.5, 2}, out);
   ASSERT_EQ(out.items().size(), 1U);
   EXPECT_EQ(out.items()[0].stream, pipeline::EmissionStream::kDatapoints);
   EXPECT_EQ(out.items()[0].json,
             R"({"alarm":"cpu \"high\"","evaluation_time":"2023-11-14T22:14:00Z",)"
             R"("period_start":"2023-11-14T22:13:00Z","value":21.5,"sample_count":2})");
+}
+
+TEST(MetricAlarm, AssemblesTheEvaluationRangeFromEarlierTicks) {
+  // Period 2 minutes, evaluated every minute; range = 3 + 2 = 5 periods.
+  MetricAlarm alarm(cpu_alarm(120), pipeline::Settings{});
+  const EventTime t0 = EventTime::from_seconds(1'700'000'040);
+  pipeline::EmissionBuffer out;
+  for (int m = 0; m < 12; ++m) {
+    const EventTime tick = t0 + Duration::minutes(m);
+    alarm.evaluate(tick, PeriodDatapoint{tick - Duration::minutes(2), m * 1.0, 1}, out);
+  }
+  const auto range = alarm.range();
+  ASSERT_EQ(range.size(), 5U);
+  // Newest first, one period apart: the periods that ended at ticks 11, 9, 7, 5 and 3.
+  for (size_t k = 0; k < range.size(); ++k) {
+    ASSERT_TRUE(range[k].value.has_value());
+    EXPECT_EQ(*range[k].value, 11.0 - 2.0 * static_cast<double>(k));
+    EXPECT_EQ(range[k].start,
+              t0 + Duration::minutes(11) - Duration::minutes(2) * (static_cast<int64_t>(k) + 1));
+  }
+}
+
+TEST(MetricAlarm, PeriodsBeforeTheFirstTickAreMissing) {
+  MetricAlarm alarm(cpu_alarm(60), pipeline::Settings{});
+  const EventTime t = EventTime::from_seconds(1'700'000'040);
+  pipeline::EmissionBuffer out;
+  alarm.evaluate(t, PeriodDatapoint{t - Duration::minutes(1), 7.0, 1}, out);
+  const auto range = alarm.range();
+  ASSERT_EQ(range.size(), 5U);
+  EXPECT_EQ(range[0].value, 7.0);
+  for (size_t k = 1; k < range.size(); ++k) {
+    EXPECT_FALSE(range[k].value.has_value());
+    EXPECT_EQ(range[k].start, t - Duration::minutes(static_cast<int64_t>(k) + 1));
+  }
 }
 
 TEST(FormatDatapointLine, WritesNullForMissingPeriods) {

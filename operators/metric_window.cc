@@ -39,7 +39,6 @@ SeriesWindow::Bucket& SeriesWindow::bucket_for(int64_t start_ms, Unit unit) {
   }
   Bucket bucket;
   bucket.start_ms = start_ms;
-  bucket.width_ms = requirements_.resolution.millis();
   bucket.unit = unit;
   if (requirements_.percentiles) {
     bucket.sketch = std::make_unique<QuantileSketch>();
@@ -127,32 +126,6 @@ void SeriesWindow::aggregate(EventTime from, EventTime to, std::optional<Unit> u
     out.percentiles_available = out.percentiles_available && it->percentiles_available;
     if (sketch != nullptr && it->sketch) {
       sketch->merge(*it->sketch);
-    }
-  }
-}
-
-void SeriesWindow::aggregate_periods(EventTime end, Duration period, std::optional<Unit> unit,
-                                     std::span<RangeAggregate> out,
-                                     std::span<QuantileSketch> sketches) const {
-  const int64_t p = period.millis();
-  const int64_t end_ms = end.millis();
-  const int64_t from_ms = end_ms - p * static_cast<int64_t>(out.size());
-  auto before = [](const Bucket& b, int64_t t) {
-    return b.start_ms < t;
-  };
-  const auto first = buckets_.begin() + static_cast<std::ptrdiff_t>(head_);
-  for (auto it = std::lower_bound(first, buckets_.end(), from_ms, before);
-       it != buckets_.end() && it->start_ms < end_ms; ++it) {
-    if (unit && it->unit != *unit) {
-      continue;
-    }
-    // Newest period first: a bucket starting at end − 1 ms belongs to out[0].
-    const auto k = static_cast<size_t>((end_ms - 1 - it->start_ms) / p);
-    RangeAggregate& target = out[k];
-    target.stats.merge(it->stats);
-    target.percentiles_available = target.percentiles_available && it->percentiles_available;
-    if (!sketches.empty() && it->sketch) {
-      sketches[k].merge(*it->sketch);
     }
   }
 }

@@ -66,15 +66,6 @@ class SeriesWindow {
                  std::optional<pipeline::Unit> unit, RangeAggregate& out,
                  QuantileSketch* sketch) const;
 
-  /// Aggregates `out.size()` consecutive periods of length `period` ending at `end`, newest
-  /// first: out[0] covers [end − period, end), out[1] the period before it, and so on — an
-  /// alarm's evaluation range in one pass over the buckets. When `sketches` is not empty (one
-  /// per period, cleared by the caller) and this window keeps sketches, they receive the
-  /// periods' merged sketches. Precondition: period > 0; `out` entries are empty.
-  void aggregate_periods(pipeline::EventTime end, pipeline::Duration period,
-                         std::optional<pipeline::Unit> unit, std::span<RangeAggregate> out,
-                         std::span<QuantileSketch> sketches) const;
-
   /// Drops buckets that start before `t`.
   void evict_before(pipeline::EventTime t);
 
@@ -91,7 +82,6 @@ class SeriesWindow {
  private:
   struct Bucket {
     int64_t start_ms = 0;
-    int64_t width_ms = 0;
     pipeline::Unit unit = pipeline::Unit::kNone;
     bool percentiles_available = true;
     pipeline::StatisticSet stats;

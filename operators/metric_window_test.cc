@@ -71,19 +71,6 @@ TEST(SeriesWindow, OutOfOrderSamplesWithinLatenessLandInTheirBuckets) {
             (StatisticSet{2, 11, 1, 10}));
 }
 
-TEST(SeriesWindow, AggregatesAnEvaluationRangeNewestFirstInOnePass) {
-  SeriesWindow w(minutes(30));
-  for (int m = 0; m < 12; ++m) {
-    w.add(value_at(Duration::minutes(m), m));
-  }
-  std::vector<RangeAggregate> out(3);
-  w.aggregate_periods(kT0 + Duration::minutes(12), Duration::minutes(5), std::nullopt, out, {});
-  // [7, 12), [2, 7), [-3, 2): newest first, each equal to a plain aggregate of its range.
-  EXPECT_EQ(out[0].stats, aggregate(w, Duration::minutes(7), Duration::minutes(12)).stats);
-  EXPECT_EQ(out[1].stats, aggregate(w, Duration::minutes(2), Duration::minutes(7)).stats);
-  EXPECT_EQ(out[2].stats, (StatisticSet{2, 1, 0, 1}));
-}
-
 TEST(SeriesWindow, HighResolutionBucketsAreTenSeconds) {
   WindowRequirements r = minutes(10);
   r.resolution = Duration::seconds(10);
