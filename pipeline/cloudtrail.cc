@@ -1,5 +1,7 @@
 #include "pipeline/cloudtrail.h"
 
+#include "pipeline/simdjson_util.h"
+
 // Design notes.
 //
 // One forward pass. The top-level object is walked once with simdjson On-Demand; its fields are
@@ -88,24 +90,6 @@ std::string quoted(std::string_view text) {
   }
   out.push_back('"');
   return out;
-}
-
-std::string_view type_name(od::json_type type) {
-  switch (type) {
-    case od::json_type::array:
-      return "an array";
-    case od::json_type::object:
-      return "an object";
-    case od::json_type::number:
-      return "a number";
-    case od::json_type::string:
-      return "a string";
-    case od::json_type::boolean:
-      return "a boolean";
-    case od::json_type::null:
-      return "null";
-  }
-  return "an unknown value";
 }
 
 std::string not_json_detail(error_code error) {
@@ -379,7 +363,7 @@ class RecordDecoder {
     std::string what = "expected ";
     what.append(expected);
     what.append(", got ");
-    what.append(type_name(got));
+    what.append(describe_json_type(got));
     set_error(DropReason::kWrongType, pointer, what);
   }
 
@@ -831,10 +815,10 @@ void CloudTrailDecoder::Impl::decode(std::string_view document, CloudTrailDecode
   }
   if (scan.has_detail_type) {
     if (!scan.detail_type_is_string) {
-      reject_document(
-          DropReason::kWrongType,
-          "/detail-type: expected a string, got " + std::string(type_name(scan.detail_type_type)),
-          events_mark, errors_mark);
+      reject_document(DropReason::kWrongType,
+                      "/detail-type: expected a string, got " +
+                          std::string(describe_json_type(scan.detail_type_type)),
+                      events_mark, errors_mark);
     } else if (!scan.detail_type_is_cloudtrail) {
       reject_document(
           DropReason::kUnsupportedEvent,
@@ -844,10 +828,10 @@ void CloudTrailDecoder::Impl::decode(std::string_view document, CloudTrailDecode
       reject_document(DropReason::kMissingField, "/detail: required field is missing", events_mark,
                       errors_mark);
     } else if (scan.detail_type_of_value != od::json_type::object) {
-      reject_document(
-          DropReason::kWrongType,
-          "/detail: expected an object, got " + std::string(type_name(scan.detail_type_of_value)),
-          events_mark, errors_mark);
+      reject_document(DropReason::kWrongType,
+                      "/detail: expected an object, got " +
+                          std::string(describe_json_type(scan.detail_type_of_value)),
+                      events_mark, errors_mark);
     } else if (scan.detail_is_event) {
       CloudTrailEvent& event = out.events[scan.detail_event_index];
       if (event.account_id.empty()) {
@@ -866,10 +850,10 @@ void CloudTrailDecoder::Impl::decode(std::string_view document, CloudTrailDecode
       reject_document(DropReason::kMissingField, "/logEvents: required field is missing",
                       events_mark, errors_mark);
     } else if (scan.log_events_type != od::json_type::array) {
-      reject_document(
-          DropReason::kWrongType,
-          "/logEvents: expected an array, got " + std::string(type_name(scan.log_events_type)),
-          events_mark, errors_mark);
+      reject_document(DropReason::kWrongType,
+                      "/logEvents: expected an array, got " +
+                          std::string(describe_json_type(scan.log_events_type)),
+                      events_mark, errors_mark);
     }
     return;
   }
@@ -964,8 +948,9 @@ error_code CloudTrailDecoder::Impl::decode_records(od::document& doc, od::value&
     return error;
   }
   if (type != od::json_type::array) {
-    scan.envelope_error = DecodeError{
-        DropReason::kWrongType, "/Records: expected an array, got " + std::string(type_name(type))};
+    scan.envelope_error =
+        DecodeError{DropReason::kWrongType,
+                    "/Records: expected an array, got " + std::string(describe_json_type(type))};
     return simdjson::SUCCESS;
   }
   od::array records;
@@ -1000,7 +985,7 @@ error_code CloudTrailDecoder::Impl::decode_records(od::document& doc, od::value&
       }
       out_->errors.push_back(CloudTrailRecordError{
           make_error(DropReason::kWrongType, path, "",
-                     "expected an object, got " + std::string(type_name(element_type))),
+                     "expected an object, got " + std::string(describe_json_type(element_type))),
           std::string(raw)});
     }
     ++index;
@@ -1096,7 +1081,7 @@ error_code CloudTrailDecoder::Impl::decode_log_events(od::document& doc, od::val
       }
       out_->errors.push_back(CloudTrailRecordError{
           make_error(DropReason::kWrongType, element_path, "",
-                     "expected an object, got " + std::string(type_name(type))),
+                     "expected an object, got " + std::string(describe_json_type(type))),
           std::string(raw)});
       continue;
     }
@@ -1149,7 +1134,7 @@ error_code CloudTrailDecoder::Impl::decode_log_events(od::document& doc, od::val
             ? make_error(DropReason::kNotJson, element_path, "/message",
                          "invalid JSON: bad escape sequence in string")
             : make_error(DropReason::kWrongType, element_path, "/message",
-                         "expected a string, got " + std::string(type_name(message_type)));
+                         "expected a string, got " + std::string(describe_json_type(message_type)));
     out_->errors.push_back(CloudTrailRecordError{std::move(problem), std::string(trim(raw))});
   }
   return simdjson::SUCCESS;

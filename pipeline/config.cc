@@ -260,7 +260,7 @@ class DomBuilder {
     frame.pending_duplicate = !frame.keys.insert(name).second;
     if (frame.pending_duplicate) {
       duplicates_.push_back(
-          {config_internal::pointer_child(frame.pointer, name),
+          {json_pointer_child(frame.pointer, name),
            "duplicate key " + config_internal::quote_value(name) +
                ": a key may appear only once in an object (otherwise the last one would silently "
                "win)"});
@@ -315,8 +315,8 @@ class DomBuilder {
     if (!frames_.empty()) {
       const Frame& parent = frames_.back();
       pointer = parent.container->is_array()
-                    ? config_internal::pointer_child(parent.pointer, parent.container->size())
-                    : config_internal::pointer_child(parent.pointer, parent.pending_key);
+                    ? json_pointer_child(parent.pointer, parent.container->size())
+                    : json_pointer_child(parent.pointer, parent.pending_key);
     }
     Json* container = insert(Json(type));
     frames_.push_back(Frame{container, std::move(pointer), {}, {}, false});

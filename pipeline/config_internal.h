@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "pipeline/config.h"
+#include "pipeline/json_pointer.h"
 
 namespace tw::pipeline::config_internal {
 
@@ -39,12 +40,6 @@ class ProblemList {
   std::vector<ConfigProblem> problems_;
   bool truncated_ = false;
 };
-
-/// `parent/key` with `~` and `/` escaped as RFC 6901 requires.
-std::string pointer_child(std::string_view parent, std::string_view key);
-
-/// `parent/index`.
-std::string pointer_child(std::string_view parent, size_t index);
 
 /// A value quoted for a message: JSON-style escapes, invalid UTF-8 bytes as `\xNN`, and cut to
 /// a few dozen characters so that a 60 MB string never ends up in an error line.

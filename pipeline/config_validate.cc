@@ -22,6 +22,7 @@
 
 #include "pipeline/config.h"
 #include "pipeline/config_internal.h"
+#include "pipeline/json_pointer.h"
 #include "pipeline/units.h"
 
 namespace tw::pipeline::config_internal {
@@ -468,7 +469,7 @@ void Validator::unknown_key(const std::string& object_pointer, const std::string
       message += " (docs/configuration.md lists the valid keys)";
     }
   }
-  problem(pointer_child(object_pointer, key), std::move(message));
+  problem(json_pointer_child(object_pointer, key), std::move(message));
 }
 
 void Validator::missing_key(const std::string& object_pointer, std::string_view key,
@@ -703,7 +704,8 @@ void Validator::actions(const Json& value, const std::string& pointer,
                          std::to_string(kMaxActionsPerList) + " are allowed");
   }
   for (size_t i = 0; i < value.size(); ++i) {
-    if (auto action = bounded_string(value[i], pointer_child(pointer, i), 1, kMaxActionChars)) {
+    if (auto action =
+            bounded_string(value[i], json_pointer_child(pointer, i), 1, kMaxActionChars)) {
       out.push_back(std::move(*action));
     }
   }
@@ -720,7 +722,7 @@ void Validator::dimensions(const Json& value, const std::string& pointer,
   }
   std::unordered_map<std::string, std::string> seen;  // Name → pointer of its first use.
   for (size_t i = 0; i < value.size(); ++i) {
-    const std::string entry_pointer = pointer_child(pointer, i);
+    const std::string entry_pointer = json_pointer_child(pointer, i);
     const Json& entry = value[i];
     if (!expect_object(entry, entry_pointer)) {
       continue;
@@ -730,7 +732,7 @@ void Validator::dimensions(const Json& value, const std::string& pointer,
     bool has_name = false;
     bool has_value = false;
     for (auto it = entry.begin(); it != entry.end(); ++it) {
-      const std::string key_pointer = pointer_child(entry_pointer, it.key());
+      const std::string key_pointer = json_pointer_child(entry_pointer, it.key());
       if (it.key() == "Name") {
         has_name = true;
         name = bounded_string(it.value(), key_pointer, 1, kMaxDimensionNameChars);
@@ -770,7 +772,7 @@ void Validator::tags(const Json& value, const std::string& pointer, std::vector<
   }
   std::unordered_map<std::string, std::string> seen;
   for (size_t i = 0; i < value.size(); ++i) {
-    const std::string entry_pointer = pointer_child(pointer, i);
+    const std::string entry_pointer = json_pointer_child(pointer, i);
     const Json& entry = value[i];
     if (!expect_object(entry, entry_pointer)) {
       continue;
@@ -780,7 +782,7 @@ void Validator::tags(const Json& value, const std::string& pointer, std::vector<
     bool has_key = false;
     bool has_value = false;
     for (auto it = entry.begin(); it != entry.end(); ++it) {
-      const std::string key_pointer = pointer_child(entry_pointer, it.key());
+      const std::string key_pointer = json_pointer_child(entry_pointer, it.key());
       if (it.key() == "Key") {
         has_key = true;
         key = bounded_string(it.value(), key_pointer, 1, kMaxTagKeyChars);
@@ -891,7 +893,7 @@ void Validator::run(const Json& document) {
   }
   for (auto it = document.begin(); it != document.end(); ++it) {
     const std::string& key = it.key();
-    const std::string pointer = pointer_child("", key);
+    const std::string pointer = json_pointer_child("", key);
     if (key == "MetricAlarms") {
       metric_alarms(it.value(), pointer);
     } else if (key == "CompositeAlarms") {
@@ -918,7 +920,7 @@ void Validator::metric_alarms(const Json& value, const std::string& pointer) {
     return;
   }
   for (size_t i = 0; i < value.size(); ++i) {
-    metric_alarm(value[i], pointer_child(pointer, i));
+    metric_alarm(value[i], json_pointer_child(pointer, i));
   }
 }
 
@@ -960,7 +962,7 @@ void Validator::metric_alarm(const Json& value, const std::string& pointer) {
   for (auto it = value.begin(); it != value.end(); ++it) {
     const std::string& key = it.key();
     const Json& field = it.value();
-    const std::string field_pointer = pointer_child(pointer, key);
+    const std::string field_pointer = json_pointer_child(pointer, key);
     if (key == "AlarmName") {
       has_name = true;
       if (auto name = alarm_name(field, field_pointer)) {
@@ -1061,7 +1063,7 @@ void Validator::metric_alarm(const Json& value, const std::string& pointer) {
   }
 
   const auto key_pointer = [&](std::string_view key) {
-    return pointer_child(pointer, key);
+    return json_pointer_child(pointer, key);
   };
   if (has_metrics) {
     const std::string why = "a metric-math alarm sets it in each MetricStat of Metrics";
@@ -1275,7 +1277,7 @@ MetricsRead Validator::metrics(const Json& value, const std::string& pointer,
   std::string query_period_pointer;
 
   for (size_t i = 0; i < value.size(); ++i) {
-    const std::string entry_pointer = pointer_child(pointer, i);
+    const std::string entry_pointer = json_pointer_child(pointer, i);
     const Json& entry = value[i];
     QueryView view;
     view.pointer = entry_pointer;
@@ -1291,7 +1293,7 @@ MetricsRead Validator::metrics(const Json& value, const std::string& pointer,
     for (auto it = entry.begin(); it != entry.end(); ++it) {
       const std::string& key = it.key();
       const Json& field = it.value();
-      const std::string field_pointer = pointer_child(entry_pointer, key);
+      const std::string field_pointer = json_pointer_child(entry_pointer, key);
       if (key == "Id") {
         has_id = true;
         auto id = bounded_string(field, field_pointer, 1, kMaxQueryIdChars);
@@ -1370,7 +1372,7 @@ MetricsRead Validator::metrics(const Json& value, const std::string& pointer,
       missing_key(entry_pointer, "Id");
     }
     if (has_metric_stat && has_expression) {
-      problem(pointer_child(entry_pointer, "Expression"),
+      problem(json_pointer_child(entry_pointer, "Expression"),
               "cannot be used together with MetricStat: an entry is either a metric "
               "(MetricStat) or an expression (Expression)");
     } else if (!has_metric_stat && !has_expression) {
@@ -1413,7 +1415,7 @@ MetricStatRead Validator::metric_stat(const Json& value, const std::string& poin
   for (auto it = value.begin(); it != value.end(); ++it) {
     const std::string& key = it.key();
     const Json& field = it.value();
-    const std::string field_pointer = pointer_child(pointer, key);
+    const std::string field_pointer = json_pointer_child(pointer, key);
     if (key == "Metric") {
       has_metric = true;
       if (!expect_object(field, field_pointer)) {
@@ -1423,7 +1425,7 @@ MetricStatRead Validator::metric_stat(const Json& value, const std::string& poin
       bool has_namespace = false;
       bool has_metric_name = false;
       for (auto m = field.begin(); m != field.end(); ++m) {
-        const std::string metric_pointer = pointer_child(field_pointer, m.key());
+        const std::string metric_pointer = json_pointer_child(field_pointer, m.key());
         if (m.key() == "Namespace") {
           has_namespace = true;
           const auto text = namespace_value(m.value(), metric_pointer);
@@ -1495,7 +1497,7 @@ void Validator::composite_alarms(const Json& value, const std::string& pointer) 
     return;
   }
   for (size_t i = 0; i < value.size(); ++i) {
-    composite_alarm(value[i], pointer_child(pointer, i));
+    composite_alarm(value[i], json_pointer_child(pointer, i));
   }
 }
 
@@ -1511,7 +1513,7 @@ void Validator::composite_alarm(const Json& value, const std::string& pointer) {
   for (auto it = value.begin(); it != value.end(); ++it) {
     const std::string& key = it.key();
     const Json& field = it.value();
-    const std::string field_pointer = pointer_child(pointer, key);
+    const std::string field_pointer = json_pointer_child(pointer, key);
     if (key == "AlarmName") {
       has_name = true;
       if (auto name = alarm_name(field, field_pointer)) {
@@ -1578,7 +1580,7 @@ void Validator::settings(const Json& value, const std::string& pointer) {
   for (auto it = value.begin(); it != value.end(); ++it) {
     const std::string& key = it.key();
     const Json& field = it.value();
-    const std::string field_pointer = pointer_child(pointer, key);
+    const std::string field_pointer = json_pointer_child(pointer, key);
     if (key == "account_id") {
       s.account_id = account_id_value(field, field_pointer).value_or(s.account_id);
     } else if (key == "region") {
@@ -1634,7 +1636,7 @@ void Validator::inputs(const Json& value, const std::string& pointer,
   std::unordered_map<std::string, std::string> names;  // name → pointer of its first use.
   std::string stdin_pointer;                           // The input already reading stdin.
   for (size_t i = 0; i < value.size(); ++i) {
-    const std::string entry_pointer = pointer_child(pointer, i);
+    const std::string entry_pointer = json_pointer_child(pointer, i);
     const Json& entry = value[i];
     if (!expect_object(entry, entry_pointer)) {
       continue;
@@ -1646,7 +1648,7 @@ void Validator::inputs(const Json& value, const std::string& pointer,
     for (auto it = entry.begin(); it != entry.end(); ++it) {
       const std::string& key = it.key();
       const Json& field = it.value();
-      const std::string field_pointer = pointer_child(entry_pointer, key);
+      const std::string field_pointer = json_pointer_child(entry_pointer, key);
       if (key == "name") {
         has_name = true;
         const auto name = bounded_string(field, field_pointer, 1, kMaxInputNameChars);
@@ -1717,7 +1719,7 @@ void Validator::inputs(const Json& value, const std::string& pointer,
       missing_key(entry_pointer, "path", "required for inputs of type \"file\", the default");
     }
     if (type_ok && input.type == InputConfig::Type::kStdin && has_path) {
-      problem(pointer_child(entry_pointer, "path"),
+      problem(json_pointer_child(entry_pointer, "path"),
               R"(is not used with type "stdin": remove it, or use type "file")");
     }
     out.push_back(std::move(input));
@@ -1731,7 +1733,7 @@ void Validator::outputs(const Json& value, const std::string& pointer, OutputCon
   std::unordered_map<std::string, std::string> files;  // path → pointer of its first use.
   for (auto it = value.begin(); it != value.end(); ++it) {
     const std::string& key = it.key();
-    const std::string field_pointer = pointer_child(pointer, key);
+    const std::string field_pointer = json_pointer_child(pointer, key);
     std::string* target = nullptr;
     if (key == "emissions") {
       target = &out.emissions;
@@ -1811,26 +1813,6 @@ void ProblemList::add(std::string pointer, std::string message) {
     return;
   }
   problems_.push_back({file_, std::move(pointer), std::move(message)});
-}
-
-std::string pointer_child(std::string_view parent, std::string_view key) {
-  std::string pointer(parent);
-  pointer.reserve(parent.size() + key.size() + 1);
-  pointer += '/';
-  for (const char c : key) {
-    if (c == '~') {
-      pointer += "~0";
-    } else if (c == '/') {
-      pointer += "~1";
-    } else {
-      pointer += c;
-    }
-  }
-  return pointer;
-}
-
-std::string pointer_child(std::string_view parent, size_t index) {
-  return std::string(parent) + '/' + std::to_string(index);
 }
 
 std::string quote_value(std::string_view text) {

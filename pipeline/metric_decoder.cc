@@ -9,6 +9,9 @@
 #include <cstring>
 #include <string>
 
+#include "pipeline/json_pointer.h"
+#include "pipeline/simdjson_util.h"
+
 namespace tw::pipeline {
 namespace {
 
@@ -44,28 +47,6 @@ Failure not_an_object(std::string_view record) {
   return make_error(DropReason::kUnknownFormat, "(root): expected a JSON object");
 }
 
-std::string join_pointer(std::string_view base, std::string_view key) {
-  std::string out(base);
-  out += '/';
-  for (const char c : key) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::string index_pointer(std::string_view base, size_t index) {
-  std::string out(base);
-  out += '/';
-  out += std::to_string(index);
-  return out;
-}
-
 DropReason reason_for(simdjson::error_code code) {
   switch (code) {
     case simdjson::INCORRECT_TYPE:
@@ -85,24 +66,6 @@ Failure json_error(simdjson::error_code code, std::string_view pointer) {
   detail += ": ";
   detail += simdjson::error_message(code);
   return make_error(reason_for(code), std::move(detail));
-}
-
-std::string_view json_type_name(od::json_type type) {
-  switch (type) {
-    case od::json_type::array:
-      return "an array";
-    case od::json_type::object:
-      return "an object";
-    case od::json_type::number:
-      return "a number";
-    case od::json_type::string:
-      return "a string";
-    case od::json_type::boolean:
-      return "a boolean";
-    case od::json_type::null:
-      return "null";
-  }
-  return "something else";
 }
 
 bool names_non_finite(std::string_view text) {
@@ -136,10 +99,10 @@ struct Where {
 
   [[nodiscard]] std::string str() const {
     if (!key.empty()) {
-      return join_pointer(base, key);
+      return json_pointer_child(base, key);
     }
     if (index != std::string_view::npos) {
-      return index_pointer(base, index);
+      return json_pointer_child(base, index);
     }
     return std::string(base.empty() ? "(root)" : base);
   }
@@ -168,7 +131,7 @@ Failure diagnose_number(od::value value, const Where& where) {
       return non_finite_error(where);
     }
     return make_error(DropReason::kWrongType, where.str() + ": expected a number, got " +
-                                                  std::string(json_type_name(type)));
+                                                  std::string(describe_json_type(type)));
   }
   return make_error(DropReason::kNonFinite, where.str() + ": number does not fit a double");
 }
@@ -267,7 +230,7 @@ Failure read_string(od::value value, const Where& where, std::string_view& out) 
       return json_error(err, where.str());
     }
     return make_error(DropReason::kWrongType, where.str() + ": expected a string, got " +
-                                                  std::string(json_type_name(type)));
+                                                  std::string(describe_json_type(type)));
   }
   return nullptr;
 }
@@ -798,7 +761,7 @@ class Decoder {
     }
     size_t index = 0;
     for (auto element : data) {
-      const std::string pointer = index_pointer("/MetricData", index);
+      const std::string pointer = json_pointer_child("/MetricData", index);
       od::object datum_obj;
       if (const auto err = element.get_object().get(datum_obj); err) {
         if (err == simdjson::INCORRECT_TYPE) {
@@ -923,7 +886,7 @@ class Decoder {
             return e;
           }
           if (!(c > 0)) {
-            return make_error(DropReason::kInvalidValue, index_pointer(pointer, counts_seen) +
+            return make_error(DropReason::kInvalidValue, json_pointer_child(pointer, counts_seen) +
                                                              ": counts must be greater than 0");
           }
           ++counts_seen;
@@ -1045,7 +1008,7 @@ class Decoder {
     }
     size_t index = 0;
     for (auto element : dims) {
-      const std::string element_pointer = index_pointer(pointer, index++);
+      const std::string element_pointer = json_pointer_child(pointer, index++);
       od::object dim;
       if (const auto err = element.get_object().get(dim); err) {
         if (err == simdjson::INCORRECT_TYPE) {
@@ -1143,7 +1106,7 @@ class Decoder {
     }
     size_t directive_index = 0;
     for (const simdjson::dom::element directive : directives) {
-      const std::string dpointer = index_pointer("/_aws/CloudWatchMetrics", directive_index++);
+      const std::string dpointer = json_pointer_child("/_aws/CloudWatchMetrics", directive_index++);
       std::string_view namespace_name;
       if (directive["Namespace"].get_string().get(namespace_name) != simdjson::SUCCESS) {
         return make_error(DropReason::kMissingField, dpointer + "/Namespace: required string");
@@ -1164,7 +1127,7 @@ class Decoder {
       const size_t set_count = dimension_sets.size() == 0 ? 1 : dimension_sets.size();
       for (size_t set_index = 0; set_index < set_count; ++set_index) {
         simdjson::dom::array names;
-        const std::string spointer = index_pointer(dpointer + "/Dimensions", set_index);
+        const std::string spointer = json_pointer_child(dpointer + "/Dimensions", set_index);
         if (dimension_sets.size() > 0 &&
             dimension_sets.at(set_index).get_array().get(names) != simdjson::SUCCESS) {
           return make_error(DropReason::kWrongType, spointer + ": expected an array of names");
@@ -1174,7 +1137,7 @@ class Decoder {
         }
         size_t metric_index = 0;
         for (const simdjson::dom::element metric : metrics) {
-          const std::string mpointer = index_pointer(dpointer + "/Metrics", metric_index++);
+          const std::string mpointer = json_pointer_child(dpointer + "/Metrics", metric_index++);
           if (auto e = emit_emf_metric(obj, metric, names, dimension_sets.size() > 0,
                                        namespace_name, time, mpointer, out);
               e) {
@@ -1214,7 +1177,7 @@ class Decoder {
       high_resolution = resolution == 1;
     }
     simdjson::dom::element target;
-    const std::string tpointer = join_pointer("", metric_name);
+    const std::string tpointer = json_pointer_child("", metric_name);
     if (root.at_key(metric_name).get(target) != simdjson::SUCCESS) {
       return make_error(DropReason::kMissingField,
                         tpointer + ": the metric's target member is missing");
@@ -1249,7 +1212,7 @@ class Decoder {
       }
       size_t i = 0;
       for (const simdjson::dom::element v : values) {
-        if (auto e = add_value(v, index_pointer(tpointer, i++)); e) {
+        if (auto e = add_value(v, json_pointer_child(tpointer, i++)); e) {
           return e;
         }
       }
@@ -1263,7 +1226,7 @@ class Decoder {
           return make_error(DropReason::kWrongType, mpointer + ": dimension names must be strings");
         }
         std::string_view value;
-        const std::string dpointer = join_pointer("", name);
+        const std::string dpointer = json_pointer_child("", name);
         simdjson::dom::element member;
         if (root.at_key(name).get(member) != simdjson::SUCCESS) {
           return make_error(DropReason::kMissingField,
