@@ -9,18 +9,6 @@ namespace tw::detectors {
 using pipeline::Duration;
 using pipeline::EventTime;
 
-std::string_view to_string(AlarmState state) {
-  switch (state) {
-    case AlarmState::kOk:
-      return "OK";
-    case AlarmState::kAlarm:
-      return "ALARM";
-    case AlarmState::kInsufficientData:
-      return "INSUFFICIENT_DATA";
-  }
-  return "INSUFFICIENT_DATA";
-}
-
 MetricAlarm::MetricAlarm(const pipeline::MetricAlarmConfig& config,
                          const pipeline::Settings& settings)
     : config_(config),

@@ -26,16 +26,12 @@
 #include <string_view>
 #include <vector>
 
+#include "detectors/alarm_state.h"
 #include "pipeline/config.h"
 #include "pipeline/emission.h"
 #include "pipeline/time.h"
 
 namespace tw::detectors {
-
-enum class AlarmState : uint8_t { kOk, kAlarm, kInsufficientData };
-
-/// "OK", "ALARM", "INSUFFICIENT_DATA".
-std::string_view to_string(AlarmState state);
 
 /// One period of an alarm's evaluation range.
 struct PeriodDatapoint {
