@@ -1,21 +1,29 @@
 #pragma once
 
-/// A metric alarm as the runtime evaluates it: its schedule, its evaluation range and its view
-/// of the metric.
+/// A metric alarm: its schedule, its view of the metric, and CloudWatch's state machine.
 ///
 /// Lifecycle: created from a validated MetricAlarmConfig in state INSUFFICIENT_DATA with reason
 /// `Unchecked: Initial alarm creation`, as CloudWatch does. The owning shard calls `evaluate`
 /// once per evaluation tick, in tick order, with the datapoint of the period that ends at the
 /// tick. Ticks are the multiples of `cadence()` (one minute, or 10 seconds for 10/20/30-second
 /// periods) after the run's origin, and the datapoint of a period is stamped with the period's
-/// start. The decision logic (M out of N, missing data, reasons) is applied to the evaluation
-/// range: the newest N + extra periods, newest first.
+/// start. Each evaluation classifies the periods of the evaluation range (the newest N + extra,
+/// newest first) as breaching, not breaching or missing, decides as CloudWatch does
+/// (detectors/alarm_decision.h) and, when the state changes, returns the transition with its
+/// reason text and reason data (detectors/alarm_reason.h).
 ///
 /// The alarm remembers the datapoints of earlier ticks and assembles the range from them: the
 /// period ending at tick T − k·Period was the newest period of tick T − k·Period, and its data
 /// was final then (later records are late). So each tick aggregates one period instead of the
 /// whole range — five times less work for a 3-of-3 alarm, 1,440 times for daily periods
-/// evaluated every minute — and the alarm keeps Range × Period / cadence small datapoints.
+/// evaluated every minute.
+///
+/// Rules applied besides the decision: `EvaluateLowSampleCountPercentile: ignore` keeps the state
+/// while the newest period's percentile rests on too few samples; alarms on `AWS/DynamoDB`
+/// metrics treat missing data as `ignore`, whatever TreatMissingData says.
+///
+/// Metric-math alarms: the runtime evaluates the expressions and passes the returned series'
+/// newest datapoint (with its band for band operators) the same way.
 ///
 /// Time semantics: never reads a clock; `evaluation_time` is event time.
 /// Thread-safety: none; owned by one shard.
@@ -26,19 +34,14 @@
 #include <string_view>
 #include <vector>
 
+#include "detectors/alarm_decision.h"
 #include "detectors/alarm_state.h"
+#include "detectors/period_datapoint.h"
 #include "pipeline/config.h"
 #include "pipeline/emission.h"
 #include "pipeline/time.h"
 
 namespace tw::detectors {
-
-/// One period of an alarm's evaluation range.
-struct PeriodDatapoint {
-  pipeline::EventTime start;    ///< The period's start: the datapoint's timestamp.
-  std::optional<double> value;  ///< The statistic; nullopt when the period has no data.
-  double sample_count = 0;      ///< Samples in the period (0 when missing).
-};
 
 class MetricAlarm {
  public:
@@ -48,9 +51,11 @@ class MetricAlarm {
 
   [[nodiscard]] const std::string& arn() const { return arn_; }
 
-  [[nodiscard]] AlarmState state() const { return state_; }
+  [[nodiscard]] AlarmState state() const { return state_.value; }
 
-  [[nodiscard]] const std::string& state_reason() const { return state_reason_; }
+  [[nodiscard]] const StateRecord& state_record() const { return state_; }
+
+  [[nodiscard]] const std::string& state_reason() const { return state_.reason; }
 
   /// Period length.
   [[nodiscard]] pipeline::Duration period() const;
@@ -69,24 +74,34 @@ class MetricAlarm {
   void set_emit_datapoints(bool emit) { emit_datapoints_ = emit; }
 
   /// Evaluates the alarm at tick `evaluation_time` given `newest`, the datapoint of the period
-  /// [evaluation_time − Period, evaluation_time), and appends its output: the datapoint line to
-  /// the datapoints stream, when enabled. Preconditions: ticks come in increasing order and
-  /// newest.start == evaluation_time − period().
-  void evaluate(pipeline::EventTime evaluation_time, const PeriodDatapoint& newest,
-                pipeline::EmissionBuffer& out);
+  /// [evaluation_time − Period, evaluation_time). Appends the datapoint line to `out` when
+  /// enabled, and returns the transition when the state changes. Preconditions: ticks come in
+  /// increasing order and newest.start == evaluation_time − period().
+  std::optional<StateTransition> evaluate(pipeline::EventTime evaluation_time,
+                                          const PeriodDatapoint& newest,
+                                          pipeline::EmissionBuffer& out);
 
   /// The evaluation range of the last evaluation: range_periods() datapoints, newest first
   /// (periods before the first tick, which hold no data, are missing). Empty before the first
-  /// evaluation. Assembled on request from the remembered datapoints; valid until the next call.
-  [[nodiscard]] std::span<const PeriodDatapoint> range();
+  /// evaluation. Valid until the next evaluation.
+  [[nodiscard]] std::span<const PeriodDatapoint> range() const { return range_; }
+
+  /// Takes over the state of `previous` (the same alarm before a configuration reload), so that
+  /// an unchanged alarm does not start again from INSUFFICIENT_DATA.
+  void adopt_state(const MetricAlarm& previous);
 
  private:
   void remember(pipeline::EventTime tick, const PeriodDatapoint& datapoint);
-  [[nodiscard]] PeriodDatapoint recall(pipeline::EventTime period_end, size_t periods_back) const;
+  void assemble_range(pipeline::EventTime tick);
+  [[nodiscard]] Verdict verdict(const PeriodDatapoint& d) const;
+  [[nodiscard]] pipeline::TreatMissingData effective_treatment() const;
 
   pipeline::MetricAlarmConfig config_;
   std::string arn_;
   int range_periods_;
+  bool emit_datapoints_ = true;
+  StateRecord state_;
+  bool started_ = false;
 
   // The datapoints of recent ticks, in a ring indexed by tick number modulo its size (enough
   // for the whole range); each slot remembers its tick so that stale slots read as missing.
@@ -98,15 +113,13 @@ class MetricAlarm {
   std::vector<Remembered> history_;
   size_t ticks_per_period_ = 1;
   size_t newest_slot_ = 0;  ///< Slot of the last evaluated tick.
-  std::optional<pipeline::EventTime> last_tick_;
   std::vector<PeriodDatapoint> range_;
-  bool emit_datapoints_ = true;
-  AlarmState state_ = AlarmState::kInsufficientData;
-  std::string state_reason_ = "Unchecked: Initial alarm creation";
+  std::vector<Verdict> verdicts_;
 };
 
 /// The datapoints-stream line of one evaluated period:
-/// `{"alarm":NAME,"evaluation_time":ISO,"period_start":ISO,"value":V|null,"sample_count":N}`.
+/// `{"alarm":NAME,"evaluation_time":ISO,"period_start":ISO,"value":V|null,"sample_count":N}`,
+/// plus `"lower"` and `"upper"` for band alarms.
 std::string format_datapoint_line(std::string_view alarm_name, pipeline::EventTime evaluation_time,
                                   const PeriodDatapoint& datapoint);
 
