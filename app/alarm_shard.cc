@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "detectors/alarm_payloads.h"
 #include "operators/statistics.h"
 
 namespace tw::app {
@@ -51,7 +52,8 @@ Duration evaluation_step(const pipeline::Config& config) {
 
 AlarmShardProcessor::AlarmShardProcessor(const pipeline::Config& config, int index, int count,
                                          pipeline::SeriesInterner& interner,
-                                         AlarmShardOptions options) {
+                                         AlarmShardOptions options)
+    : settings_(&config.settings) {
   pipeline::SeriesKeyBuilder builder;
   for (const pipeline::MetricAlarmConfig& alarm_config : config.metric_alarms) {
     std::optional<AlarmMetric> metric = alarm_metric(alarm_config, config.settings);
@@ -127,8 +129,18 @@ void AlarmShardProcessor::evaluate(OwnedAlarm& owned, EventTime tick,
   if (!aggregate.stats.empty() && (!percentile || aggregate.percentiles_available)) {
     newest.value = operators::compute_statistic(owned.metric.statistic, aggregate.stats,
                                                 percentile ? &scratch_sketch_ : nullptr);
+    newest.low_sample_count =
+        operators::is_low_sample_count(owned.metric.statistic, aggregate.stats.sample_count);
   }
-  owned.alarm.evaluate(tick, newest, out);
+  if (std::optional<detectors::StateTransition> transition =
+          owned.alarm.evaluate(tick, newest, out)) {
+    ++owned.summary.transitions;
+    out.add_state_change(
+        tick, owned.alarm.config().alarm_name,
+        detectors::state_change_event(*transition, owned.alarm.config(), *settings_),
+        pipeline::StateChangeNote{transition->alarm_name,
+                                  std::string(detectors::to_string(transition->current.value))});
+  }
   AlarmRunSummary& summary = owned.summary;
   ++summary.evaluations;
   if (const std::optional<double> value = newest.value; value) {

@@ -46,6 +46,7 @@ struct AlarmRunSummary {
   std::optional<double> minimum;
   std::optional<double> maximum;
   std::optional<double> last;
+  uint64_t transitions = 0;
   std::string state;
 };
 
@@ -84,6 +85,7 @@ class AlarmShardProcessor final : public pipeline::ShardProcessor {
 
   void evaluate(OwnedAlarm& owned, pipeline::EventTime tick, pipeline::EmissionBuffer& out);
 
+  const pipeline::Settings* settings_;
   std::vector<OwnedAlarm> alarms_;
   operators::MetricWindows windows_;
   operators::QuantileSketch scratch_sketch_;

@@ -110,6 +110,27 @@ struct MetricDataQuery {
   bool operator==(const MetricDataQuery&) const = default;
 };
 
+/// trailwatch's extensions of a metric alarm: the alarm's `Trailwatch` object. All off when
+/// absent; when unset they change nothing of CloudWatch's semantics.
+struct AlarmExtensions {
+  /// Anti-flapping: in ALARM, go back to OK only when at least this many of the evaluated
+  /// datapoints are good (CloudWatch's implicit value is N − M + 1). 1..EvaluationPeriods.
+  std::optional<int> datapoints_to_recover;
+  /// Anti-flapping: in ALARM, a datapoint counts as good only on the good side of this
+  /// threshold (hysteresis: alarm above 80, recover below 70). Static operators only.
+  std::optional<double> recovery_threshold;
+  /// Missing-series detection: once the metric has reported, this many periods without any
+  /// datapoint move the alarm to `report_missing_as`, whatever TreatMissingData says.
+  std::optional<int> report_missing_after_periods;
+  std::string report_missing_as = "ALARM";  ///< "ALARM" or "INSUFFICIENT_DATA".
+
+  [[nodiscard]] bool any() const {
+    return datapoints_to_recover || recovery_threshold || report_missing_after_periods;
+  }
+
+  bool operator==(const AlarmExtensions&) const = default;
+};
+
 /// A metric alarm (PutMetricAlarm). Exactly one of: {MetricName + Namespace + Statistic or
 /// ExtendedStatistic + Period} or `Metrics`.
 struct MetricAlarmConfig {
@@ -142,6 +163,8 @@ struct MetricAlarmConfig {
   std::string threshold_metric_id;
 
   std::vector<Tag> tags;
+
+  AlarmExtensions extensions;  ///< The `Trailwatch` object (trailwatch-only; see the struct).
 
   /// JSON pointer of this alarm in its file, e.g. "/MetricAlarms/3" (for messages).
   std::string source_pointer;

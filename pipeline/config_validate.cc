@@ -439,6 +439,8 @@ class Validator {
 
   void metric_alarms(const Json& value, const std::string& pointer);
   void metric_alarm(const Json& value, const std::string& pointer);
+  void extensions(const Json& value, const std::string& pointer, AlarmExtensions& out);
+  void check_extensions(const MetricAlarmConfig& alarm, const std::string& pointer);
   MetricsRead metrics(const Json& value, const std::string& pointer,
                       std::vector<MetricDataQuery>& out);
   MetricStatRead metric_stat(const Json& value, const std::string& pointer);
@@ -1048,6 +1050,8 @@ void Validator::metric_alarm(const Json& value, const std::string& pointer) {
       threshold_metric_id = bounded_string(field, field_pointer, 1, kMaxThresholdMetricIdChars);
     } else if (key == "Tags") {
       tags(field, field_pointer, alarm.tags);
+    } else if (key == "Trailwatch") {
+      extensions(field, field_pointer, alarm.extensions);
     } else if (key == "EvaluationCriteria" || key == "EvaluationInterval") {
       problem(field_pointer,
               "PromQL alarms (EvaluationCriteria, EvaluationInterval) are not supported; use "
@@ -1252,7 +1256,70 @@ void Validator::metric_alarm(const Json& value, const std::string& pointer) {
   if (op.has_value()) {
     alarm.comparison_operator = *op;
   }
+  check_extensions(alarm, pointer);
   config_.metric_alarms.push_back(std::move(alarm));
+}
+
+void Validator::extensions(const Json& value, const std::string& pointer, AlarmExtensions& out) {
+  static constexpr std::array<std::string_view, 4> kKeys = {
+      "DatapointsToRecover", "RecoveryThreshold", "ReportMissingAfterPeriods", "ReportMissingAs"};
+  if (!value.is_object()) {
+    problem(pointer,
+            "expected an object of trailwatch extensions, got " + std::string(type_phrase(value)));
+    return;
+  }
+  for (auto it = value.begin(); it != value.end(); ++it) {
+    const std::string& key = it.key();
+    const std::string field_pointer = json_pointer_child(pointer, key);
+    if (key == "DatapointsToRecover") {
+      if (const auto n = integer_value(it.value(), field_pointer, 1, INT_MAX)) {
+        out.datapoints_to_recover = static_cast<int>(*n);
+      }
+    } else if (key == "RecoveryThreshold") {
+      out.recovery_threshold = number_value(it.value(), field_pointer);
+    } else if (key == "ReportMissingAfterPeriods") {
+      if (const auto n = integer_value(it.value(), field_pointer, 1, 100'000)) {
+        out.report_missing_after_periods = static_cast<int>(*n);
+      }
+    } else if (key == "ReportMissingAs") {
+      if (!it.value().is_string() || (it.value() != "ALARM" && it.value() != "INSUFFICIENT_DATA")) {
+        problem(field_pointer, "expected \"ALARM\" or \"INSUFFICIENT_DATA\"");
+      } else {
+        out.report_missing_as = it.value().get<std::string>();
+      }
+    } else {
+      unknown_key(pointer, key, kKeys, "the Trailwatch extensions");
+    }
+  }
+}
+
+void Validator::check_extensions(const MetricAlarmConfig& alarm, const std::string& pointer) {
+  const AlarmExtensions& ext = alarm.extensions;
+  const std::string base = json_pointer_child(pointer, "Trailwatch");
+  if (ext.datapoints_to_recover && alarm.evaluation_periods > 0 &&
+      *ext.datapoints_to_recover > alarm.evaluation_periods) {
+    problem(json_pointer_child(base, "DatapointsToRecover"),
+            "must not exceed EvaluationPeriods (" + std::to_string(alarm.evaluation_periods) +
+                "), got " + std::to_string(*ext.datapoints_to_recover));
+  }
+  if (ext.recovery_threshold) {
+    const std::string at = json_pointer_child(base, "RecoveryThreshold");
+    if (is_band_operator(alarm.comparison_operator) || !alarm.threshold) {
+      problem(at, "needs a static Threshold and ComparisonOperator");
+    } else {
+      const bool above =
+          alarm.comparison_operator == ComparisonOperator::kGreaterThanThreshold ||
+          alarm.comparison_operator == ComparisonOperator::kGreaterThanOrEqualToThreshold;
+      if (above && *ext.recovery_threshold > *alarm.threshold) {
+        problem(at, "must not be above Threshold (" + format_number(*alarm.threshold) +
+                        ") for an alarm on values above it");
+      }
+      if (!above && *ext.recovery_threshold < *alarm.threshold) {
+        problem(at, "must not be below Threshold (" + format_number(*alarm.threshold) +
+                        ") for an alarm on values below it");
+      }
+    }
+  }
 }
 
 MetricsRead Validator::metrics(const Json& value, const std::string& pointer,

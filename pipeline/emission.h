@@ -4,6 +4,7 @@
 /// one deterministic order whatever the number of shards.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -18,6 +19,15 @@ enum class EmissionStream : uint8_t {
   kDatapoints,  ///< One line per alarm per evaluated period: the alarm's view of its metric.
 };
 
+/// Set on emissions that are alarm state changes, so that what runs after the shards (composite
+/// alarms, action routing) can follow states without parsing the JSON.
+struct StateChangeNote {
+  std::string alarm_name;
+  std::string state;  ///< "OK", "ALARM" or "INSUFFICIENT_DATA".
+
+  bool operator==(const StateChangeNote&) const = default;
+};
+
 /// One output line. Emissions are ordered by (time, stream, key, sequence): event time first,
 /// then the emitting component's stable key (an alarm's name), then the order in which that
 /// component emitted them. Every key belongs to exactly one shard, so the order does not depend
@@ -28,6 +38,7 @@ struct Emission {
   std::string key;
   uint32_t sequence = 0;
   std::string json;  ///< One JSON object, no trailing newline.
+  std::optional<StateChangeNote> state_change;
 
   [[nodiscard]] bool operator<(const Emission& other) const {
     return std::tie(time, stream, key, sequence) <
@@ -40,7 +51,15 @@ class EmissionBuffer {
  public:
   void add(EventTime time, EmissionStream stream, std::string key, std::string json) {
     const uint32_t sequence = next_sequence_++;
-    items_.push_back(Emission{time, stream, std::move(key), sequence, std::move(json)});
+    items_.push_back(
+        Emission{time, stream, std::move(key), sequence, std::move(json), std::nullopt});
+  }
+
+  /// An alarm state change: an event line with its note.
+  void add_state_change(EventTime time, std::string key, std::string json, StateChangeNote note) {
+    const uint32_t sequence = next_sequence_++;
+    items_.push_back(Emission{time, EmissionStream::kEvents, std::move(key), sequence,
+                              std::move(json), std::move(note)});
   }
 
   [[nodiscard]] std::vector<Emission>& items() { return items_; }
