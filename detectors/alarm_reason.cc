@@ -1,5 +1,6 @@
 #include "detectors/alarm_reason.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -97,6 +98,7 @@ Reason build_reason(const ReasonInput& input) {
   const auto n = static_cast<size_t>(alarm.evaluation_periods);
   const auto m = static_cast<size_t>(alarm.effective_datapoints_to_alarm());
   const bool to_alarm = input.to == AlarmState::kAlarm;
+  const double threshold = input.threshold_used.value_or(alarm.threshold.value_or(0));
 
   // The datapoints of the bracket: evaluated real points on the stated side, newest first.
   const Verdict stated = to_alarm ? Verdict::kBreaching : Verdict::kNotBreaching;
@@ -152,7 +154,7 @@ Reason build_reason(const ReasonInput& input) {
     }
     const std::string head = band ? "Thresholds Crossed: " : "Threshold Crossed: ";
     if (alarm.datapoints_to_alarm.has_value() || band) {
-      const size_t minimum = to_alarm ? m : n - m + 1;
+      const size_t minimum = to_alarm ? m : std::max(n - m + 1, input.recover_minimum);
       reason.text = head + std::to_string(k) + " out of the last " +
                     plural(n, "datapoints", "datapoints") + " " + items + " " +
                     std::string(was_were(k)) + " " + relation + " (minimum " +
@@ -190,7 +192,7 @@ Reason build_reason(const ReasonInput& input) {
     data += R"(,"recentLowerThresholds":)" + json_number_list(lows);
     data += R"(,"recentUpperThresholds":)" + json_number_list(highs);
   } else {
-    data += R"(,"threshold":)" + java_double(alarm.threshold.value_or(0));
+    data += R"(,"threshold":)" + java_double(threshold);
   }
   data += R"(,"evaluatedDatapoints":[)";
   bool first = true;

@@ -29,6 +29,7 @@
 ///
 /// Pure functions; thread-safe.
 
+#include <optional>
 #include <span>
 #include <string>
 
@@ -49,6 +50,12 @@ struct ReasonInput {
   const Decision* decision = nullptr;
   AlarmState from = AlarmState::kInsufficientData;
   AlarmState to = AlarmState::kInsufficientData;
+  /// Anti-flapping extension: the threshold the OK direction was judged against (the alarm's
+  /// RecoveryThreshold while in ALARM); nullopt = the alarm's Threshold.
+  std::optional<double> threshold_used;
+  /// Anti-flapping extension: DatapointsToRecover when it raised "minimum k datapoints for
+  /// ALARM -> OK" above N − M + 1; 0 = not raised.
+  size_t recover_minimum = 0;
 };
 
 struct Reason {

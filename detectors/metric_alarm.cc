@@ -11,26 +11,39 @@ namespace tw::detectors {
 using pipeline::Duration;
 using pipeline::EventTime;
 
-MetricAlarm::MetricAlarm(const pipeline::MetricAlarmConfig& config,
-                         const pipeline::Settings& settings)
-    : config_(config),
-      arn_(pipeline::alarm_arn(settings, config.alarm_name)),
-      range_periods_(config.evaluation_periods + settings.extra_evaluation_periods) {
-  state_.value = AlarmState::kInsufficientData;
-  state_.reason = std::string(kInitialReason);
-  // Range × Period / cadence ticks back to the oldest period of the range, plus the current one.
-  ticks_per_period_ = static_cast<size_t>(period().millis() / cadence().millis());
-  history_.resize(ticks_per_period_ * static_cast<size_t>(range_periods_) + 1);
-  range_.reserve(static_cast<size_t>(range_periods_));
-  verdicts_.reserve(static_cast<size_t>(range_periods_));
+namespace {
+
+bool has_band_operator(const pipeline::MetricAlarmConfig& config) {
+  return pipeline::is_band_operator(config.comparison_operator);
 }
 
+Duration cadence_of(const pipeline::MetricAlarmConfig& config) {
+  return config.high_resolution() ? Duration::seconds(10) : Duration::minutes(1);
+}
+
+}  // namespace
+
+MetricAlarm::MetricAlarm(std::shared_ptr<const pipeline::MetricAlarmConfig> config,
+                         const pipeline::Settings& settings)
+    : config_(std::move(config)),
+      arn_(pipeline::alarm_arn(settings, config_->alarm_name)),
+      history_(Duration::seconds(config_->period), cadence_of(*config_),
+               config_->evaluation_periods + settings.extra_evaluation_periods,
+               has_band_operator(*config_)) {
+  state_.value = AlarmState::kInsufficientData;
+  state_.reason = std::string(kInitialReason);
+}
+
+MetricAlarm::MetricAlarm(const pipeline::MetricAlarmConfig& config,
+                         const pipeline::Settings& settings)
+    : MetricAlarm(std::make_shared<const pipeline::MetricAlarmConfig>(config), settings) {}
+
 Duration MetricAlarm::period() const {
-  return Duration::seconds(config_.period);
+  return Duration::seconds(config_->period);
 }
 
 Duration MetricAlarm::cadence() const {
-  return config_.high_resolution() ? Duration::seconds(10) : Duration::minutes(1);
+  return cadence_of(*config_);
 }
 
 EventTime MetricAlarm::first_tick_after(EventTime origin) const {
@@ -40,43 +53,20 @@ EventTime MetricAlarm::first_tick_after(EventTime origin) const {
 void MetricAlarm::adopt_state(const MetricAlarm& previous) {
   state_ = previous.state_;
   started_ = previous.started_;
-  if (previous.history_.size() == history_.size()) {
+  last_data_start_ = previous.last_data_start_;
+  if (previous.history_.same_shape(history_)) {
     history_ = previous.history_;
-    newest_slot_ = previous.newest_slot_;
   }
 }
 
-// Slots follow the ticks: the slot of a tick is its number (time / cadence) modulo the ring size;
-// the periods of the range are whole numbers of ticks back.
-void MetricAlarm::remember(EventTime tick, const PeriodDatapoint& datapoint) {
-  newest_slot_ = static_cast<size_t>(tick.millis() / cadence().millis()) % history_.size();
-  history_[newest_slot_] = Remembered{tick, datapoint};
-}
-
-void MetricAlarm::assemble_range(EventTime tick) {
-  range_.clear();
-  const size_t size = history_.size();
-  for (int k = 0; k < range_periods_; ++k) {
-    const EventTime end = tick - period() * k;
-    const size_t back = (static_cast<size_t>(k) * ticks_per_period_) % size;
-    const Remembered& slot = history_[(newest_slot_ + size - back) % size];
-    if (slot.tick == end) {
-      range_.push_back(slot.datapoint);
-    } else {
-      // Not evaluated: before the run's first tick, where no data exists.
-      range_.push_back(PeriodDatapoint{end - period(), std::nullopt, 0});
-    }
-  }
-}
-
-Verdict MetricAlarm::verdict(const PeriodDatapoint& d) const {
+Verdict MetricAlarm::verdict(const PeriodDatapoint& d, double threshold) const {
   if (!d.value) {
     return Verdict::kMissing;
   }
   const double v = *d.value;
-  const double t = config_.threshold.value_or(0);
+  const double t = threshold;
   bool breaching = false;
-  switch (config_.comparison_operator) {
+  switch (config_->comparison_operator) {
     case pipeline::ComparisonOperator::kGreaterThanOrEqualToThreshold:
       breaching = v >= t;
       break;
@@ -113,11 +103,11 @@ Verdict MetricAlarm::verdict(const PeriodDatapoint& d) const {
 
 // CloudWatch: "Alarms on AWS/DynamoDB metrics always behave as ignore."
 pipeline::TreatMissingData MetricAlarm::effective_treatment() const {
-  bool dynamodb = config_.namespace_name == "AWS/DynamoDB";
-  if (!config_.metrics.empty()) {
+  bool dynamodb = config_->namespace_name == "AWS/DynamoDB";
+  if (!config_->metrics.empty()) {
     dynamodb = true;
     bool any = false;
-    for (const pipeline::MetricDataQuery& q : config_.metrics) {
+    for (const pipeline::MetricDataQuery& q : config_->metrics) {
       if (q.metric_stat) {
         any = true;
         dynamodb = dynamodb && q.metric_stat->namespace_name == "AWS/DynamoDB";
@@ -125,45 +115,123 @@ pipeline::TreatMissingData MetricAlarm::effective_treatment() const {
     }
     dynamodb = dynamodb && any;
   }
-  return dynamodb ? pipeline::TreatMissingData::kIgnore : config_.treat_missing_data;
+  return dynamodb ? pipeline::TreatMissingData::kIgnore : config_->treat_missing_data;
 }
 
 std::optional<StateTransition> MetricAlarm::evaluate(EventTime evaluation_time,
                                                      const PeriodDatapoint& newest,
                                                      pipeline::EmissionBuffer& out) {
+  history_.remember(evaluation_time, newest);
+  history_.assemble(evaluation_time, range_);
+  return decide_and_record(evaluation_time, newest, out);
+}
+
+std::optional<StateTransition> MetricAlarm::evaluate_range(EventTime evaluation_time,
+                                                           std::span<const PeriodDatapoint> range,
+                                                           pipeline::EmissionBuffer& out) {
+  range_.assign(range.begin(), range.end());
+  range_.resize(static_cast<size_t>(range_periods()),
+                PeriodDatapoint{EventTime::min(), std::nullopt, 0});
+  return decide_and_record(evaluation_time, range_.front(), out);
+}
+
+std::optional<StateTransition> MetricAlarm::decide_and_record(EventTime evaluation_time,
+                                                              const PeriodDatapoint& newest,
+                                                              pipeline::EmissionBuffer& out) {
+  const pipeline::MetricAlarmConfig& config = *config_;
   if (!started_) {
     // The alarm exists from its first evaluation on (the run's start in a replay).
     started_ = true;
     state_.timestamp = evaluation_time;
   }
-  remember(evaluation_time, newest);
-  assemble_range(evaluation_time);
   if (emit_datapoints_) {
-    out.add(evaluation_time, pipeline::EmissionStream::kDatapoints, config_.alarm_name,
-            format_datapoint_line(config_.alarm_name, evaluation_time, newest));
+    out.add(evaluation_time, pipeline::EmissionStream::kDatapoints, config.alarm_name,
+            format_datapoint_line(config.alarm_name, evaluation_time, newest));
+  }
+  if (newest.value) {
+    last_data_start_ = newest.start;
+  }
+  if (std::optional<StateTransition> missing = report_missing(evaluation_time)) {
+    return missing;
   }
   // EvaluateLowSampleCountPercentile=ignore: "the alarm state does not change during periods
   // with too few data samples to be statistically significant".
   if (newest.low_sample_count && newest.value &&
-      config_.evaluate_low_sample_count_percentile == pipeline::LowSampleCountPercentile::kIgnore) {
+      config.evaluate_low_sample_count_percentile == pipeline::LowSampleCountPercentile::kIgnore) {
     return std::nullopt;
   }
+  // Anti-flapping: in ALARM, the recovery threshold (if any) judges the datapoints.
+  const pipeline::AlarmExtensions& ext = config.extensions;
+  const bool recovering = state_.value == AlarmState::kAlarm;
+  const std::optional<double> threshold_used =
+      recovering && ext.recovery_threshold ? ext.recovery_threshold : std::nullopt;
+  const double threshold = threshold_used.value_or(config.threshold.value_or(0));
   verdicts_.clear();
   for (const PeriodDatapoint& d : range_) {
-    verdicts_.push_back(verdict(d));
+    verdicts_.push_back(verdict(d, threshold));
   }
-  const Decision decision = decide(verdicts_, config_.evaluation_periods,
-                                   config_.effective_datapoints_to_alarm(), effective_treatment());
+  const Decision decision = decide(verdicts_, config.evaluation_periods,
+                                   config.effective_datapoints_to_alarm(), effective_treatment());
   if (decision.kind == Decision::Kind::kRetain || decision.state == state_.value) {
     return std::nullopt;
   }
-  const Reason reason = build_reason(ReasonInput{&config_, evaluation_time, range_, verdicts_,
-                                                 &decision, state_.value, decision.state});
+  size_t recover_minimum = 0;
+  if (recovering && decision.state == AlarmState::kOk && ext.datapoints_to_recover) {
+    size_t good = decision.filled_as == Verdict::kNotBreaching ? decision.filled : 0;
+    for (const size_t slot : decision.evaluated) {
+      good += verdicts_[slot] == Verdict::kNotBreaching ? 1U : 0U;
+    }
+    recover_minimum = static_cast<size_t>(*ext.datapoints_to_recover);
+    if (good < recover_minimum) {
+      return std::nullopt;  // Not enough good datapoints yet: stay in ALARM.
+    }
+  }
+  ReasonInput input{&config,   evaluation_time, range_,         verdicts_,
+                    &decision, state_.value,    decision.state};
+  input.threshold_used = threshold_used;
+  input.recover_minimum = recover_minimum;
+  Reason reason = build_reason(input);
+  return transition_to(decision.state, std::move(reason.text), std::move(reason.data),
+                       evaluation_time);
+}
+
+// Missing-series extension: K newest periods without data after the series has reported.
+std::optional<StateTransition> MetricAlarm::report_missing(EventTime evaluation_time) {
+  const pipeline::AlarmExtensions& ext = config_->extensions;
+  if (!ext.report_missing_after_periods || last_data_start_ == EventTime::min()) {
+    return std::nullopt;
+  }
+  const EventTime newest_start = evaluation_time - period();
+  const int64_t periods_missing = (newest_start - last_data_start_).millis() / period().millis();
+  if (periods_missing < *ext.report_missing_after_periods) {
+    return std::nullopt;
+  }
+  const AlarmState target =
+      parse_alarm_state(ext.report_missing_as).value_or(AlarmState::kAlarm);
+  if (state_.value == target) {
+    return std::nullopt;
+  }
+  const int k = *ext.report_missing_after_periods;
+  const EventTime since = last_data_start_ + period();
+  std::string reason = "Missing Data: no datapoints were received for " + std::to_string(k) +
+                       (k == 1 ? " period" : " periods") + " since " +
+                       pipeline::format_reason_timestamp(since) + ".";
+  std::string data = R"({"version":"1.0","queryDate":")" +
+                     pipeline::format_cloudwatch_timestamp(evaluation_time) +
+                     R"(","missingPeriods":)" + std::to_string(periods_missing) +
+                     R"(,"lastDatapointTimestamp":")" +
+                     pipeline::format_cloudwatch_timestamp(last_data_start_) + R"("})";
+  return transition_to(target, std::move(reason), std::move(data), evaluation_time);
+}
+
+std::optional<StateTransition> MetricAlarm::transition_to(AlarmState next, std::string reason,
+                                                          std::string reason_data,
+                                                          EventTime evaluation_time) {
   StateTransition transition;
-  transition.alarm_name = config_.alarm_name;
+  transition.alarm_name = config_->alarm_name;
   transition.alarm_arn = arn_;
-  transition.previous = state_;
-  state_ = StateRecord{decision.state, reason.text, reason.data, evaluation_time};
+  transition.previous = std::move(state_);
+  state_ = StateRecord{next, std::move(reason), std::move(reason_data), evaluation_time};
   transition.current = state_;
   return transition;
 }

@@ -12,22 +12,34 @@
 /// (detectors/alarm_decision.h) and, when the state changes, returns the transition with its
 /// reason text and reason data (detectors/alarm_reason.h).
 ///
-/// The alarm remembers the datapoints of earlier ticks and assembles the range from them: the
-/// period ending at tick T − k·Period was the newest period of tick T − k·Period, and its data
-/// was final then (later records are late). So each tick aggregates one period instead of the
-/// whole range — five times less work for a 3-of-3 alarm, 1,440 times for daily periods
-/// evaluated every minute.
+/// The alarm remembers the datapoints of earlier ticks (detectors/period_history.h), so each
+/// tick aggregates one period instead of the whole range — five times less work for a 3-of-3
+/// alarm, 1,440 times for daily periods evaluated every minute.
 ///
 /// Rules applied besides the decision: `EvaluateLowSampleCountPercentile: ignore` keeps the state
 /// while the newest period's percentile rests on too few samples; alarms on `AWS/DynamoDB`
 /// metrics treat missing data as `ignore`, whatever TreatMissingData says.
 ///
-/// Metric-math alarms: the runtime evaluates the expressions and passes the returned series'
-/// newest datapoint (with its band for band operators) the same way.
+/// Metric-math alarms: the runtime evaluates the expressions over the whole range each tick
+/// (values of older periods can change: FILL, RATE) and passes the range with
+/// `evaluate_range`.
+///
+/// Extensions (the alarm's `Trailwatch` object; each is inactive when unset, and then nothing
+/// here differs from CloudWatch):
+/// - RecoveryThreshold: while in ALARM, datapoints are judged against it instead of Threshold,
+///   so a metric hovering between the two stays in ALARM (hysteresis).
+/// - DatapointsToRecover R: while in ALARM, the alarm goes to OK only when at least R of the
+///   evaluated datapoints are good (CloudWatch's implicit value is N − M + 1; a smaller R
+///   changes nothing). Otherwise it stays in ALARM.
+/// - ReportMissingAfterPeriods K: once the metric has had a datapoint, K consecutive newest
+///   periods without any move the alarm to ReportMissingAs (ALARM or INSUFFICIENT_DATA) with
+///   the reason `Missing Data: no datapoints were received for K periods since <last period>.`,
+///   whatever TreatMissingData says; the first datapoint back resumes normal evaluation.
 ///
 /// Time semantics: never reads a clock; `evaluation_time` is event time.
 /// Thread-safety: none; owned by one shard.
 
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -37,6 +49,7 @@
 #include "detectors/alarm_decision.h"
 #include "detectors/alarm_state.h"
 #include "detectors/period_datapoint.h"
+#include "detectors/period_history.h"
 #include "pipeline/config.h"
 #include "pipeline/emission.h"
 #include "pipeline/time.h"
@@ -45,9 +58,14 @@ namespace tw::detectors {
 
 class MetricAlarm {
  public:
+  /// Shares `config` (callers alias it into their loaded configuration, so alarms cost no copy).
+  MetricAlarm(std::shared_ptr<const pipeline::MetricAlarmConfig> config,
+              const pipeline::Settings& settings);
+
+  /// Convenience: keeps a copy of `config`.
   MetricAlarm(const pipeline::MetricAlarmConfig& config, const pipeline::Settings& settings);
 
-  [[nodiscard]] const pipeline::MetricAlarmConfig& config() const { return config_; }
+  [[nodiscard]] const pipeline::MetricAlarmConfig& config() const { return *config_; }
 
   [[nodiscard]] const std::string& arn() const { return arn_; }
 
@@ -64,7 +82,7 @@ class MetricAlarm {
   [[nodiscard]] pipeline::Duration cadence() const;
 
   /// Number of periods fetched per evaluation: EvaluationPeriods + extra (the evaluation range).
-  [[nodiscard]] int range_periods() const { return range_periods_; }
+  [[nodiscard]] int range_periods() const { return history_.range_periods(); }
 
   /// The first evaluation tick strictly after `origin`.
   [[nodiscard]] pipeline::EventTime first_tick_after(pipeline::EventTime origin) const;
@@ -81,6 +99,14 @@ class MetricAlarm {
                                           const PeriodDatapoint& newest,
                                           pipeline::EmissionBuffer& out);
 
+  /// Evaluates a metric-math alarm at tick `evaluation_time` given its whole evaluation range
+  /// (range_periods() datapoints of the returned expression, newest first, with bands for band
+  /// operators). Otherwise as `evaluate`. Precondition: range[0].start == evaluation_time −
+  /// period().
+  std::optional<StateTransition> evaluate_range(pipeline::EventTime evaluation_time,
+                                                std::span<const PeriodDatapoint> range,
+                                                pipeline::EmissionBuffer& out);
+
   /// The evaluation range of the last evaluation: range_periods() datapoints, newest first
   /// (periods before the first tick, which hold no data, are missing). Empty before the first
   /// evaluation. Valid until the next evaluation.
@@ -91,28 +117,25 @@ class MetricAlarm {
   void adopt_state(const MetricAlarm& previous);
 
  private:
-  void remember(pipeline::EventTime tick, const PeriodDatapoint& datapoint);
-  void assemble_range(pipeline::EventTime tick);
-  [[nodiscard]] Verdict verdict(const PeriodDatapoint& d) const;
+  std::optional<StateTransition> decide_and_record(pipeline::EventTime evaluation_time,
+                                                   const PeriodDatapoint& newest,
+                                                   pipeline::EmissionBuffer& out);
+  std::optional<StateTransition> report_missing(pipeline::EventTime evaluation_time);
+  std::optional<StateTransition> transition_to(AlarmState next, std::string reason,
+                                               std::string reason_data,
+                                               pipeline::EventTime evaluation_time);
+  [[nodiscard]] Verdict verdict(const PeriodDatapoint& d, double threshold) const;
   [[nodiscard]] pipeline::TreatMissingData effective_treatment() const;
 
-  pipeline::MetricAlarmConfig config_;
+  std::shared_ptr<const pipeline::MetricAlarmConfig> config_;
   std::string arn_;
-  int range_periods_;
   bool emit_datapoints_ = true;
-  StateRecord state_;
   bool started_ = false;
-
-  // The datapoints of recent ticks, in a ring indexed by tick number modulo its size (enough
-  // for the whole range); each slot remembers its tick so that stale slots read as missing.
-  struct Remembered {
-    pipeline::EventTime tick = pipeline::EventTime::min();
-    PeriodDatapoint datapoint;
-  };
-
-  std::vector<Remembered> history_;
-  size_t ticks_per_period_ = 1;
-  size_t newest_slot_ = 0;  ///< Slot of the last evaluated tick.
+  StateRecord state_;
+  /// Start of the newest period that had a value (missing-series extension); min() = never.
+  pipeline::EventTime last_data_start_ = pipeline::EventTime::min();
+  PeriodHistory history_;
+  // Scratch of the last evaluation, reused.
   std::vector<PeriodDatapoint> range_;
   std::vector<Verdict> verdicts_;
 };
