@@ -145,8 +145,7 @@ Reason build_reason(const ReasonInput& input) {
     items += "]";
     std::string relation = band ? band_relation(alarm.comparison_operator, !to_alarm, lows, highs)
                                 : relation_phrase(alarm.comparison_operator, !to_alarm) +
-                                      " the threshold (" +
-                                      java_double(alarm.threshold.value_or(0)) + ")";
+                                      " the threshold (" + java_double(threshold) + ")";
     if (filled_counts) {
       relation += " and " + plural(decision.filled, "missing datapoint", "missing datapoints") +
                   " " + std::string(was_were(decision.filled)) + " treated as [" +

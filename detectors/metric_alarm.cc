@@ -36,7 +36,8 @@ MetricAlarm::MetricAlarm(std::shared_ptr<const pipeline::MetricAlarmConfig> conf
 
 MetricAlarm::MetricAlarm(const pipeline::MetricAlarmConfig& config,
                          const pipeline::Settings& settings)
-    : MetricAlarm(std::make_shared<const pipeline::MetricAlarmConfig>(config), settings) {}
+    : MetricAlarm(std::make_shared<const pipeline::MetricAlarmConfig>(config), settings) {
+}
 
 Duration MetricAlarm::period() const {
   return Duration::seconds(config_->period);
@@ -151,8 +152,8 @@ std::optional<StateTransition> MetricAlarm::decide_and_record(EventTime evaluati
   if (newest.value) {
     last_data_start_ = newest.start;
   }
-  if (std::optional<StateTransition> missing = report_missing(evaluation_time)) {
-    return missing;
+  if (series_missing(evaluation_time)) {
+    return report_missing(evaluation_time);
   }
   // EvaluateLowSampleCountPercentile=ignore: "the alarm state does not change during periods
   // with too few data samples to be statistically significant".
@@ -186,7 +187,7 @@ std::optional<StateTransition> MetricAlarm::decide_and_record(EventTime evaluati
       return std::nullopt;  // Not enough good datapoints yet: stay in ALARM.
     }
   }
-  ReasonInput input{&config,   evaluation_time, range_,         verdicts_,
+  ReasonInput input{&config,   evaluation_time, range_,        verdicts_,
                     &decision, state_.value,    decision.state};
   input.threshold_used = threshold_used;
   input.recover_minimum = recover_minimum;
@@ -196,18 +197,21 @@ std::optional<StateTransition> MetricAlarm::decide_and_record(EventTime evaluati
 }
 
 // Missing-series extension: K newest periods without data after the series has reported.
-std::optional<StateTransition> MetricAlarm::report_missing(EventTime evaluation_time) {
+bool MetricAlarm::series_missing(EventTime evaluation_time) const {
   const pipeline::AlarmExtensions& ext = config_->extensions;
   if (!ext.report_missing_after_periods || last_data_start_ == EventTime::min()) {
-    return std::nullopt;
+    return false;
   }
   const EventTime newest_start = evaluation_time - period();
-  const int64_t periods_missing = (newest_start - last_data_start_).millis() / period().millis();
-  if (periods_missing < *ext.report_missing_after_periods) {
-    return std::nullopt;
-  }
-  const AlarmState target =
-      parse_alarm_state(ext.report_missing_as).value_or(AlarmState::kAlarm);
+  return (newest_start - last_data_start_).millis() / period().millis() >=
+         *ext.report_missing_after_periods;
+}
+
+std::optional<StateTransition> MetricAlarm::report_missing(EventTime evaluation_time) {
+  const pipeline::AlarmExtensions& ext = config_->extensions;
+  const int64_t periods_missing =
+      (evaluation_time - period() - last_data_start_).millis() / period().millis();
+  const AlarmState target = parse_alarm_state(ext.report_missing_as).value_or(AlarmState::kAlarm);
   if (state_.value == target) {
     return std::nullopt;
   }

@@ -120,6 +120,7 @@ class MetricAlarm {
   std::optional<StateTransition> decide_and_record(pipeline::EventTime evaluation_time,
                                                    const PeriodDatapoint& newest,
                                                    pipeline::EmissionBuffer& out);
+  [[nodiscard]] bool series_missing(pipeline::EventTime evaluation_time) const;
   std::optional<StateTransition> report_missing(pipeline::EventTime evaluation_time);
   std::optional<StateTransition> transition_to(AlarmState next, std::string reason,
                                                std::string reason_data,

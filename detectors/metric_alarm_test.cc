@@ -427,5 +427,116 @@ TEST(FormatNumber, IsShortestRoundTrip) {
   EXPECT_EQ(format_number(99.50160229693434), "99.50160229693434");
 }
 
+// --- Extensions (the alarm's Trailwatch object) -----------------------------------------------
+
+TEST(MetricAlarmExtensions, WithoutRecoveryThresholdAValueJustBelowTheThresholdRecovers) {
+  const auto c = alarm_config(60, 1, std::nullopt, ComparisonOperator::kGreaterThanThreshold, 80);
+  Driver d(c, kT0);
+  EXPECT_EQ(d.states({90.0, 75.0, 90.0, 75.0}), "AOAO");
+}
+
+TEST(MetricAlarmExtensions, RecoveryThresholdKeepsAlarmWhileBetweenTheThresholds) {
+  auto c = alarm_config(60, 1, std::nullopt, ComparisonOperator::kGreaterThanThreshold, 80);
+  c.extensions.recovery_threshold = 70;
+  Driver d(c, kT0);
+  EXPECT_EQ(d.states({90.0, 75.0, 79.0, 90.0, 70.5}), "AAAAA");
+  const auto t = d.step(65.0);
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->current.value, AlarmState::kOk);
+  EXPECT_EQ(t->current.reason,
+            "Threshold Crossed: 1 datapoint [65.0 (18/02/23 16:34:00)] was not greater than the "
+            "threshold (70.0).");
+  EXPECT_NE(t->current.reason_data.find(R"("threshold":70.0)"), std::string::npos);
+}
+
+TEST(MetricAlarmExtensions, RecoveryThresholdDoesNotChangeHowTheAlarmFires) {
+  auto c = alarm_config(60, 1, std::nullopt, ComparisonOperator::kGreaterThanThreshold, 80);
+  c.extensions.recovery_threshold = 70;
+  Driver d(c, kT0);
+  // From OK, 75 is below the alarm threshold: no alarm (the recovery threshold applies only in
+  // ALARM).
+  EXPECT_EQ(d.states({50.0, 75.0, 80.0, 80.5}), "OOOA");
+}
+
+TEST(MetricAlarmExtensions, RecoveryThresholdWorksForAlarmsOnLowValues) {
+  auto c = alarm_config(60, 1, std::nullopt, ComparisonOperator::kLessThanThreshold, 10);
+  c.extensions.recovery_threshold = 20;
+  Driver d(c, kT0);
+  EXPECT_EQ(d.states({5.0, 15.0, 19.9, 20.0}), "AAAO");
+}
+
+TEST(MetricAlarmExtensions, DatapointsToRecoverNeedsThatManyGoodDatapoints) {
+  auto c = alarm_config(60, 3, 3, ComparisonOperator::kGreaterThanThreshold, 80);
+  Driver plain(c, kT0);
+  // CloudWatch: 3 of 3 to alarm, so one good datapoint (N − M + 1 = 1) recovers.
+  EXPECT_EQ(plain.states({90.0, 90.0, 90.0, 50.0}), "IIAO");
+
+  c.extensions.datapoints_to_recover = 3;
+  Driver d(c, kT0);
+  EXPECT_EQ(d.states({90.0, 90.0, 90.0, 50.0, 90.0, 50.0, 50.0}), "IIAAAAA");
+  const auto t = d.step(50.0);
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->current.value, AlarmState::kOk);
+  EXPECT_EQ(t->current.reason,
+            "Threshold Crossed: 3 out of the last 3 datapoints [50.0 (18/02/23 16:36:00), 50.0 "
+            "(18/02/23 16:35:00), 50.0 (18/02/23 16:34:00)] were not greater than the threshold "
+            "(80.0) (minimum 3 datapoints for ALARM -> OK transition).");
+}
+
+TEST(MetricAlarmExtensions, DatapointsToRecoverBelowTheImplicitValueChangesNothing) {
+  auto c = alarm_config(60, 3, 1, ComparisonOperator::kGreaterThanThreshold, 80);
+  const std::vector<std::optional<double>> values = {90.0, 50.0, 50.0, 50.0, 90.0, 50.0};
+  Driver plain(c, kT0);
+  c.extensions.datapoints_to_recover = 2;  // CloudWatch already needs 3 of 3 good.
+  Driver d(c, kT0);
+  EXPECT_EQ(d.states(values), plain.states(values));
+}
+
+TEST(MetricAlarmExtensions, MissingSeriesIsReportedAfterTheConfiguredPeriods) {
+  auto c = alarm_config(60, 1, std::nullopt, ComparisonOperator::kGreaterThanThreshold, 80);
+  c.extensions.report_missing_after_periods = 2;
+  Driver d(c, kT0);
+  EXPECT_EQ(d.states({10.0, std::nullopt}), "OO");
+  const auto t = d.step(std::nullopt);
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->current.value, AlarmState::kAlarm);
+  EXPECT_EQ(t->current.reason,
+            "Missing Data: no datapoints were received for 2 periods since 18/02/23 16:30:00.");
+  EXPECT_EQ(t->current.reason_data,
+            R"({"version":"1.0","queryDate":"2023-02-18T16:32:00.000+0000","missingPeriods":2,)"
+            R"("lastDatapointTimestamp":"2023-02-18T16:29:00.000+0000"})");
+  // Stays there while missing (CloudWatch alone would go to INSUFFICIENT_DATA), and recovers
+  // with the first datapoint back.
+  EXPECT_EQ(d.states({std::nullopt, std::nullopt, std::nullopt, 10.0}), "AAAO");
+}
+
+TEST(MetricAlarmExtensions, MissingSeriesCanBeReportedAsInsufficientData) {
+  auto c = alarm_config(60, 1, std::nullopt, ComparisonOperator::kGreaterThanThreshold, 80);
+  c.treat_missing_data = TreatMissingData::kNotBreaching;
+  c.extensions.report_missing_after_periods = 3;
+  c.extensions.report_missing_as = "INSUFFICIENT_DATA";
+  Driver d(c, kT0);
+  EXPECT_EQ(d.states({10.0, std::nullopt, std::nullopt, std::nullopt, std::nullopt}), "OOOII");
+}
+
+TEST(MetricAlarmExtensions, SeriesThatNeverReportedIsNotMissing) {
+  auto c = alarm_config(60, 1, std::nullopt, ComparisonOperator::kGreaterThanThreshold, 80);
+  c.treat_missing_data = TreatMissingData::kNotBreaching;
+  c.extensions.report_missing_after_periods = 1;
+  Driver d(c, kT0);
+  EXPECT_EQ(d.states({std::nullopt, std::nullopt, std::nullopt}), "OOO");
+}
+
+TEST(MetricAlarmExtensions, MissingSeriesCountsPeriodsNotTicks) {
+  // Five-minute periods evaluated every minute: one sample is in five sliding periods, and two
+  // empty periods after the last of them take ten more minutes.
+  auto c = alarm_config(300, 1, std::nullopt, ComparisonOperator::kGreaterThanThreshold, 80);
+  c.extensions.report_missing_after_periods = 2;
+  Driver d(c, kT0);
+  std::vector<std::optional<double>> values(5, 10.0);
+  values.resize(15, std::nullopt);
+  EXPECT_EQ(d.states(values), "OOOOOOOOOOOOOOA");
+}
+
 }  // namespace
 }  // namespace tw::detectors

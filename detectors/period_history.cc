@@ -5,8 +5,7 @@ namespace tw::detectors {
 using pipeline::Duration;
 using pipeline::EventTime;
 
-PeriodHistory::PeriodHistory(Duration period, Duration cadence, int range_periods,
-                             bool with_bands)
+PeriodHistory::PeriodHistory(Duration period, Duration cadence, int range_periods, bool with_bands)
     : period_(period),
       cadence_(cadence),
       range_periods_(range_periods),

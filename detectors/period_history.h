@@ -57,6 +57,7 @@ class PeriodHistory {
     bool has_value = false;
     bool low_sample_count = false;
   };
+
   struct Band {
     std::optional<double> lower;
     std::optional<double> upper;
