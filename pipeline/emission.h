@@ -35,14 +35,17 @@ struct StateChangeNote {
 struct Emission {
   EventTime time;
   EmissionStream stream = EmissionStream::kEvents;
+  /// 0 for what the shards emit; higher for what runs after them (composite alarms use 1), so
+  /// that at one event time an effect is written after its cause.
+  uint8_t stage = 0;
   std::string key;
   uint32_t sequence = 0;
   std::string json;  ///< One JSON object, no trailing newline.
   std::optional<StateChangeNote> state_change;
 
   [[nodiscard]] bool operator<(const Emission& other) const {
-    return std::tie(time, stream, key, sequence) <
-           std::tie(other.time, other.stream, other.key, other.sequence);
+    return std::tie(time, stream, stage, key, sequence) <
+           std::tie(other.time, other.stream, other.stage, other.key, other.sequence);
   }
 };
 
@@ -52,13 +55,13 @@ class EmissionBuffer {
   void add(EventTime time, EmissionStream stream, std::string key, std::string json) {
     const uint32_t sequence = next_sequence_++;
     items_.push_back(
-        Emission{time, stream, std::move(key), sequence, std::move(json), std::nullopt});
+        Emission{time, stream, 0, std::move(key), sequence, std::move(json), std::nullopt});
   }
 
   /// An alarm state change: an event line with its note.
   void add_state_change(EventTime time, std::string key, std::string json, StateChangeNote note) {
     const uint32_t sequence = next_sequence_++;
-    items_.push_back(Emission{time, EmissionStream::kEvents, std::move(key), sequence,
+    items_.push_back(Emission{time, EmissionStream::kEvents, 0, std::move(key), sequence,
                               std::move(json), std::move(note)});
   }
 

@@ -51,6 +51,7 @@ struct ShardBatch {
 };
 
 struct StepResult {
+  WatermarkStep step;
   std::vector<Emission> emissions;
 };
 
@@ -123,7 +124,7 @@ struct Runtime::Impl {
         if (batch->has_step) {
           buffer.clear();
           processor->on_watermark(batch->step, buffer);
-          results.push(StepResult{std::move(buffer.items())});
+          results.push(StepResult{batch->step, std::move(buffer.items())});
         }
         batch->clear();
         spare.push(std::move(batch));
@@ -290,14 +291,23 @@ struct Runtime::Impl {
       return;
     }
     ++input.stats.datapoints;
-    Shard& shard = shard_for(hash);
+    const int owner = shard_for_hash(hash, static_cast<int>(shards.size()));
+    deliver(*shards[static_cast<size_t>(owner)], *id, decoded, d);
+    for (const int reader : interner.extra_readers(*id)) {
+      if (reader != owner) {
+        deliver(*shards[static_cast<size_t>(reader)], *id, decoded, d);
+      }
+    }
+  }
+
+  void deliver(Shard& shard, SeriesId id, const MetricBatch& decoded, const MetricDatum& d) {
     if (!threaded()) {
-      shard.processor->on_metric(*id, MetricSample{d.time, d.unit, d.high_resolution, d.stats,
-                                                   decoded.values_of(d), decoded.quantiles_of(d)});
+      shard.processor->on_metric(id, MetricSample{d.time, d.unit, d.high_resolution, d.stats,
+                                                  decoded.values_of(d), decoded.quantiles_of(d)});
       return;
     }
     ShardBatch& b = filling(shard);
-    const RoutedSample s{*id,
+    const RoutedSample s{id,
                          d.time,
                          d.unit,
                          d.high_resolution,
@@ -422,7 +432,7 @@ struct Runtime::Impl {
       Shard& shard = *shards.front();
       shard.buffer.clear();
       shard.processor->on_watermark(step, shard.buffer);
-      write(shard.buffer.items());
+      write(step, shard.buffer.items());
       return;
     }
     for (auto& shard : shards) {
@@ -434,8 +444,15 @@ struct Runtime::Impl {
     ++steps_sent;
   }
 
-  void write(std::vector<Emission>& emissions) {
+  void write(const WatermarkStep& step, std::vector<Emission>& emissions) {
     std::sort(emissions.begin(), emissions.end());
+    if (options.stage != nullptr) {
+      const size_t before = emissions.size();
+      options.stage->on_step(step, emissions);
+      if (emissions.size() != before) {
+        std::sort(emissions.begin(), emissions.end());
+      }
+    }
     for (const Emission& e : emissions) {
       if (e.stream == EmissionStream::kEvents) {
         ++emission_count;
@@ -469,13 +486,14 @@ struct Runtime::Impl {
         return;
       }
       std::vector<Emission> merged;
+      const WatermarkStep step = pending.front().front().step;
       for (auto& q : pending) {
         auto& items = q.front().emissions;
         merged.insert(merged.end(), std::make_move_iterator(items.begin()),
                       std::make_move_iterator(items.end()));
         q.pop_front();
       }
-      write(merged);
+      write(step, merged);
       ++steps_written;
     }
   }

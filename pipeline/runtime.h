@@ -80,6 +80,23 @@ class ShardProcessor {
   virtual void on_watermark(const WatermarkStep& step, EmissionBuffer& out) = 0;
 };
 
+/// Logic that needs the output of every shard, such as composite alarms (whose children live on
+/// different shards). Runs on the coordinator thread once per watermark step, after the shards'
+/// emissions of the step are merged and sorted and before they are written; it sees them in
+/// their deterministic order and may append its own (the runtime sorts again). Whatever it
+/// decides therefore depends only on the merged stream, not on the shard count.
+class StepStage {
+ public:
+  StepStage() = default;
+  virtual ~StepStage() = default;
+  StepStage(const StepStage&) = delete;
+  StepStage& operator=(const StepStage&) = delete;
+  StepStage(StepStage&&) = delete;
+  StepStage& operator=(StepStage&&) = delete;
+
+  virtual void on_step(const WatermarkStep& step, std::vector<Emission>& emissions) = 0;
+};
+
 /// Creates the processor of shard `index` (0-based) of `count`. Called on the coordinator
 /// thread before any record is processed; `interner` is the run's series interner, in which
 /// the processor registers the series its alarms read (see `shard_for_hash`).
@@ -154,6 +171,8 @@ struct RuntimeOptions {
   /// The watermark is broadcast to the shards whenever it crosses a multiple of this (10 s when
   /// any alarm is high-resolution, else 60 s).
   Duration step = Duration::minutes(1);
+  /// Optional coordinator-side stage (not owned; must outlive the runtime).
+  StepStage* stage = nullptr;
 };
 
 class Runtime {

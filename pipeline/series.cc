@@ -263,6 +263,16 @@ std::string_view SeriesInterner::key(SeriesId id) const {
   return std::string_view(arena_).substr(offsets_.at(id.value), lengths_.at(id.value));
 }
 
+void SeriesInterner::add_reader(SeriesId id, int shard) {
+  if (id.value >= reader_lists_.size()) {
+    reader_lists_.resize(static_cast<size_t>(id.value) + 1);
+  }
+  std::vector<int>& readers = reader_lists_[id.value];
+  if (std::find(readers.begin(), readers.end(), shard) == readers.end()) {
+    readers.push_back(shard);
+  }
+}
+
 size_t SeriesInterner::memory_bytes() const {
   return slots_.capacity() * sizeof(Slot) + arena_.capacity() +
          offsets_.capacity() * sizeof(uint64_t) + lengths_.capacity() * sizeof(uint32_t);

@@ -88,6 +88,19 @@ class SeriesInterner {
 
   [[nodiscard]] size_t size() const { return offsets_.size(); }
 
+  /// Registers shard `shard` as a reader of `id` besides the shard that owns it by hash: a
+  /// metric-math alarm reads several series, which may hash to different shards, and its shard
+  /// must see them all. Call during set-up only (before records flow). Idempotent.
+  void add_reader(SeriesId id, int shard);
+
+  /// The shards registered by add_reader for `id` (empty for almost every series).
+  [[nodiscard]] std::span<const int> extra_readers(SeriesId id) const {
+    if (id.value >= reader_lists_.size()) {
+      return {};
+    }
+    return reader_lists_[id.value];
+  }
+
   /// Bytes held by the table and the key arena.
   [[nodiscard]] size_t memory_bytes() const;
 
@@ -105,6 +118,9 @@ class SeriesInterner {
   std::string arena_;
   std::vector<uint64_t> offsets_;
   std::vector<uint32_t> lengths_;
+  // Indexed by id; only as long as the highest id with readers (configured series are interned
+  // first, so this stays short).
+  std::vector<std::vector<int>> reader_lists_;
 };
 
 }  // namespace tw::pipeline
