@@ -10,6 +10,32 @@ namespace tw::app {
 using pipeline::Duration;
 using pipeline::EventTime;
 
+namespace {
+
+AlarmMetric metric_of(const pipeline::MetricDataQuery& query, const pipeline::Settings& settings) {
+  const pipeline::MetricStat& stat = *query.metric_stat;
+  return AlarmMetric{
+      stat.namespace_name, stat.metric_name,
+      stat.dimensions,     query.account_id.empty() ? settings.account_id : query.account_id,
+      stat.stat,           stat.unit};
+}
+
+// The one entry a Metrics alarm returns, if exactly one has ReturnData.
+const pipeline::MetricDataQuery* returned_entry(const pipeline::MetricAlarmConfig& alarm) {
+  const pipeline::MetricDataQuery* returned = nullptr;
+  for (const pipeline::MetricDataQuery& q : alarm.metrics) {
+    if (q.return_data) {
+      if (returned != nullptr) {
+        return nullptr;
+      }
+      returned = &q;
+    }
+  }
+  return returned;
+}
+
+}  // namespace
+
 std::optional<AlarmMetric> alarm_metric(const pipeline::MetricAlarmConfig& alarm,
                                         const pipeline::Settings& settings) {
   if (alarm.metrics.empty()) {
@@ -20,25 +46,22 @@ std::optional<AlarmMetric> alarm_metric(const pipeline::MetricAlarmConfig& alarm
                        settings.account_id,  *alarm.statistic,  alarm.unit};
   }
   // A Metrics alarm whose returned series is one MetricStat reads that metric directly.
-  const pipeline::MetricDataQuery* returned = nullptr;
-  for (const pipeline::MetricDataQuery& q : alarm.metrics) {
-    if (q.return_data) {
-      if (returned != nullptr) {
-        return std::nullopt;
-      }
-      returned = &q;
-    }
-  }
+  const pipeline::MetricDataQuery* returned = returned_entry(alarm);
   if (returned == nullptr || !returned->metric_stat) {
     return std::nullopt;
   }
-  const pipeline::MetricStat& stat = *returned->metric_stat;
-  return AlarmMetric{stat.namespace_name,
-                     stat.metric_name,
-                     stat.dimensions,
-                     returned->account_id.empty() ? settings.account_id : returned->account_id,
-                     stat.stat,
-                     stat.unit};
+  return metric_of(*returned, settings);
+}
+
+std::vector<AlarmMetric> math_inputs(const pipeline::MetricAlarmConfig& alarm,
+                                     const pipeline::Settings& settings) {
+  std::vector<AlarmMetric> inputs;
+  for (const pipeline::MetricDataQuery& q : alarm.metrics) {
+    if (q.metric_stat) {
+      inputs.push_back(metric_of(q, settings));
+    }
+  }
+  return inputs;
 }
 
 Duration evaluation_step(const pipeline::Config& config) {
@@ -50,41 +73,87 @@ Duration evaluation_step(const pipeline::Config& config) {
   return Duration::minutes(1);
 }
 
-AlarmShardProcessor::AlarmShardProcessor(const pipeline::Config& config, int index, int count,
-                                         pipeline::SeriesInterner& interner,
+AlarmShardProcessor::AlarmShardProcessor(std::shared_ptr<const pipeline::Config> config, int index,
+                                         int count, pipeline::SeriesInterner& interner,
                                          AlarmShardOptions options)
-    : settings_(&config.settings) {
+    : config_(std::move(config)) {
+  const pipeline::Settings& settings = config_->settings;
   pipeline::SeriesKeyBuilder builder;
-  for (const pipeline::MetricAlarmConfig& alarm_config : config.metric_alarms) {
-    std::optional<AlarmMetric> metric = alarm_metric(alarm_config, config.settings);
-    if (!metric) {
+  for (const pipeline::MetricAlarmConfig& alarm_config : config_->metric_alarms) {
+    // Aliases the shared configuration: no copy per alarm.
+    std::shared_ptr<const pipeline::MetricAlarmConfig> shared(config_, &alarm_config);
+    if (std::optional<AlarmMetric> metric = alarm_metric(alarm_config, settings)) {
+      const std::string key =
+          builder.build_owned(metric->namespace_name, metric->metric_name, metric->account_id,
+                              settings.region, metric->dimensions);
+      if (pipeline::shard_for_hash(pipeline::hash_series_key(key), count) != index) {
+        continue;
+      }
+      const pipeline::Statistic* statistic = alarm_config.metrics.empty()
+                                                 ? &*alarm_config.statistic
+                                                 : &returned_entry(alarm_config)->metric_stat->stat;
+      detectors::MetricAlarm alarm(std::move(shared), settings);
+      alarm.set_emit_datapoints(options.datapoints);
+      Input input = track(*metric, statistic, alarm_config, alarm, interner, -1);
+      alarms_.push_back(OwnedAlarm{std::move(alarm), {input}, nullptr, std::nullopt, {}});
       continue;
     }
-    const std::string key =
-        builder.build_owned(metric->namespace_name, metric->metric_name, metric->account_id,
-                            config.settings.region, metric->dimensions);
-    const uint64_t hash = pipeline::hash_series_key(key);
-    if (pipeline::shard_for_hash(hash, count) != index) {
+    // Metric math: owned by the shard the alarm's name hashes to.
+    if (pipeline::shard_for_hash(pipeline::hash_series_key(alarm_config.alarm_name), count) !=
+        index) {
       continue;
     }
-    const std::optional<pipeline::SeriesId> id = interner.intern(key, hash, /*beyond_limit=*/true);
-    TW_CHECK(id.has_value(), "interning beyond the limit always succeeds");
-    detectors::MetricAlarm alarm(alarm_config, config.settings);
+    detectors::MetricMathCompileResult compiled =
+        detectors::compile_metric_math(alarm_config.metrics, alarm_config.threshold_metric_id);
+    if (!compiled.ok()) {
+      continue;  // `validate` reports these; a run never starts with them.
+    }
+    detectors::MetricAlarm alarm(std::move(shared), settings);
     alarm.set_emit_datapoints(options.datapoints);
-    operators::WindowRequirements requirements;
-    requirements.resolution =
-        alarm_config.high_resolution() ? Duration::seconds(10) : Duration::minutes(1);
-    // Buckets are needed for the newest period only (older periods are remembered by the
-    // alarm); one extra cadence covers the tick being evaluated.
-    requirements.retention = alarm.period() + alarm.cadence();
-    requirements.percentiles = metric->statistic.kind == pipeline::Statistic::Kind::kPercentile;
-    windows_.track(*id, requirements);
-    AlarmRunSummary summary;
-    summary.alarm_name = alarm_config.alarm_name;
-    summary.statistic = metric->statistic.text;
+    auto math = std::make_unique<MathState>(MathState{std::move(*compiled.math)});
+    std::vector<Input> inputs;
+    const std::vector<AlarmMetric> metrics = math_inputs(alarm_config, settings);
+    size_t metric_index = 0;
+    for (const pipeline::MetricDataQuery& q : alarm_config.metrics) {
+      if (!q.metric_stat) {
+        continue;
+      }
+      inputs.push_back(track(metrics[metric_index++], &q.metric_stat->stat, alarm_config, alarm,
+                             interner, index));
+      math->histories.emplace_back(alarm.period(), alarm.cadence(), alarm.range_periods());
+    }
+    const auto range = static_cast<size_t>(alarm.range_periods());
+    math->values.assign(inputs.size(), std::vector<std::optional<double>>(range));
+    math->times.resize(range);
     alarms_.push_back(
-        OwnedAlarm{std::move(alarm), *id, std::move(*metric), std::nullopt, std::move(summary)});
+        OwnedAlarm{std::move(alarm), std::move(inputs), std::move(math), std::nullopt, {}});
   }
+}
+
+AlarmShardProcessor::Input AlarmShardProcessor::track(const AlarmMetric& metric,
+                                                      const pipeline::Statistic* statistic,
+                                                      const pipeline::MetricAlarmConfig& alarm,
+                                                      const detectors::MetricAlarm& state_machine,
+                                                      pipeline::SeriesInterner& interner,
+                                                      int reader_shard) {
+  pipeline::SeriesKeyBuilder builder;
+  const std::string key =
+      builder.build_owned(metric.namespace_name, metric.metric_name, metric.account_id,
+                          config_->settings.region, metric.dimensions);
+  const std::optional<pipeline::SeriesId> id =
+      interner.intern(key, pipeline::hash_series_key(key), /*beyond_limit=*/true);
+  TW_CHECK(id.has_value(), "interning beyond the limit always succeeds");
+  if (reader_shard >= 0) {
+    interner.add_reader(*id, reader_shard);
+  }
+  operators::WindowRequirements requirements;
+  requirements.resolution = alarm.high_resolution() ? Duration::seconds(10) : Duration::minutes(1);
+  // Buckets are needed for the newest period only (older periods are remembered); one extra
+  // cadence covers the tick being evaluated.
+  requirements.retention = state_machine.period() + state_machine.cadence();
+  requirements.percentiles = statistic->kind == pipeline::Statistic::Kind::kPercentile;
+  windows_.track(*id, requirements);
+  return Input{*id, statistic, metric.unit};
 }
 
 void AlarmShardProcessor::on_metric(pipeline::SeriesId series,
@@ -111,52 +180,110 @@ void AlarmShardProcessor::on_watermark(const pipeline::WatermarkStep& step,
   windows_.evict(step.watermark);
 }
 
-void AlarmShardProcessor::evaluate(OwnedAlarm& owned, EventTime tick,
-                                   pipeline::EmissionBuffer& out) {
-  // Only the period ending at this tick is aggregated; the alarm recalls the older periods of
-  // its evaluation range from earlier ticks (see MetricAlarm).
-  const operators::SeriesWindow* window = windows_.find(owned.series);
-  const Duration period = owned.alarm.period();
-  const bool percentile = owned.metric.statistic.kind == pipeline::Statistic::Kind::kPercentile;
+detectors::PeriodDatapoint AlarmShardProcessor::aggregate(const Input& input, EventTime tick,
+                                                          Duration period) {
+  const operators::SeriesWindow* window = windows_.find(input.series);
+  const bool percentile = input.statistic->kind == pipeline::Statistic::Kind::kPercentile;
   const EventTime start = tick - period;
   operators::RangeAggregate aggregate;
   if (percentile) {
     scratch_sketch_.clear();
   }
-  window->aggregate(start, tick, owned.metric.unit, aggregate,
-                    percentile ? &scratch_sketch_ : nullptr);
-  detectors::PeriodDatapoint newest{start, std::nullopt, aggregate.stats.sample_count};
+  window->aggregate(start, tick, input.unit, aggregate, percentile ? &scratch_sketch_ : nullptr);
+  detectors::PeriodDatapoint datapoint{start, std::nullopt, aggregate.stats.sample_count};
   if (!aggregate.stats.empty() && (!percentile || aggregate.percentiles_available)) {
-    newest.value = operators::compute_statistic(owned.metric.statistic, aggregate.stats,
-                                                percentile ? &scratch_sketch_ : nullptr);
-    newest.low_sample_count =
-        operators::is_low_sample_count(owned.metric.statistic, aggregate.stats.sample_count);
+    datapoint.value = operators::compute_statistic(*input.statistic, aggregate.stats,
+                                                   percentile ? &scratch_sketch_ : nullptr);
+    datapoint.low_sample_count =
+        operators::is_low_sample_count(*input.statistic, aggregate.stats.sample_count);
   }
-  if (std::optional<detectors::StateTransition> transition =
-          owned.alarm.evaluate(tick, newest, out)) {
-    ++owned.summary.transitions;
+  return datapoint;
+}
+
+void AlarmShardProcessor::evaluate(OwnedAlarm& owned, EventTime tick,
+                                   pipeline::EmissionBuffer& out) {
+  std::optional<detectors::StateTransition> transition;
+  std::optional<double> value;
+  if (owned.math) {
+    transition = evaluate_math(owned, tick, out);
+    value = owned.math->range.front().value;
+  } else {
+    // Only the period ending at this tick is aggregated; the alarm recalls the older periods of
+    // its evaluation range from earlier ticks.
+    const detectors::PeriodDatapoint newest =
+        aggregate(owned.inputs.front(), tick, owned.alarm.period());
+    value = newest.value;
+    transition = owned.alarm.evaluate(tick, newest, out);
+  }
+  if (transition) {
+    ++owned.counters.transitions;
     out.add_state_change(
         tick, owned.alarm.config().alarm_name,
-        detectors::state_change_event(*transition, owned.alarm.config(), *settings_),
+        detectors::state_change_event(*transition, owned.alarm.config(), config_->settings),
         pipeline::StateChangeNote{transition->alarm_name,
                                   std::string(detectors::to_string(transition->current.value))});
   }
-  AlarmRunSummary& summary = owned.summary;
-  ++summary.evaluations;
-  if (const std::optional<double> value = newest.value; value) {
-    ++summary.periods_with_data;
-    summary.minimum = std::min(summary.minimum.value_or(*value), *value);
-    summary.maximum = std::max(summary.maximum.value_or(*value), *value);
-    summary.last = value;
+  Counters& counters = owned.counters;
+  ++counters.evaluations;
+  if (value) {
+    ++counters.periods_with_data;
+    counters.minimum = std::min(counters.minimum.value_or(*value), *value);
+    counters.maximum = std::max(counters.maximum.value_or(*value), *value);
+    counters.last = value;
   }
+}
+
+std::optional<detectors::StateTransition> AlarmShardProcessor::evaluate_math(
+    OwnedAlarm& owned, EventTime tick, pipeline::EmissionBuffer& out) {
+  MathState& m = *owned.math;
+  const Duration period = owned.alarm.period();
+  const size_t range = m.times.size();
+  // Times oldest first: the range's periods end at tick − (range − 1 − i) · period.
+  for (size_t i = 0; i < range; ++i) {
+    m.times[i] = tick - period * static_cast<int64_t>(range - i);
+  }
+  for (size_t k = 0; k < owned.inputs.size(); ++k) {
+    m.histories[k].remember(tick, aggregate(owned.inputs[k], tick, period));
+    m.histories[k].assemble(tick, m.scratch);  // Newest first.
+    for (size_t i = 0; i < range; ++i) {
+      m.values[k][i] = m.scratch[range - 1 - i].value;
+    }
+  }
+  const detectors::MathInput input{static_cast<int>(period.millis() / 1000), m.times, m.values};
+  m.range.assign(range, detectors::PeriodDatapoint{});
+  const bool evaluated = m.math.evaluate(input, no_bands_, m.result).is_ok();
+  for (size_t j = 0; j < range; ++j) {
+    // Newest first for the alarm.
+    const size_t i = range - 1 - j;
+    detectors::PeriodDatapoint& d = m.range[j];
+    d.start = m.times[i];
+    if (evaluated) {
+      d.value = m.result.values[i];
+      if (!m.result.band_upper.empty()) {
+        d.upper = m.result.band_upper[i];
+        d.lower = m.result.band_lower[i];
+      }
+    }
+  }
+  return owned.alarm.evaluate_range(tick, m.range, out);
 }
 
 std::vector<AlarmRunSummary> AlarmShardProcessor::summaries() const {
   std::vector<AlarmRunSummary> out;
   out.reserve(alarms_.size());
   for (const OwnedAlarm& owned : alarms_) {
-    out.push_back(owned.summary);
-    out.back().state = std::string(detectors::to_string(owned.alarm.state()));
+    const Counters& c = owned.counters;
+    AlarmRunSummary s;
+    s.alarm_name = owned.alarm.config().alarm_name;
+    s.statistic = owned.math ? "math" : owned.inputs.front().statistic->text;
+    s.evaluations = c.evaluations;
+    s.periods_with_data = c.periods_with_data;
+    s.minimum = c.minimum;
+    s.maximum = c.maximum;
+    s.last = c.last;
+    s.transitions = c.transitions;
+    s.state = std::string(detectors::to_string(owned.alarm.state()));
+    out.push_back(std::move(s));
   }
   return out;
 }

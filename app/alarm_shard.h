@@ -2,16 +2,24 @@
 
 /// The shard processor that wires metric windows (operators/) to metric alarms (detectors/).
 ///
-/// Each shard owns the alarms whose metric hashes to it, the windows of those metrics, and
-/// evaluates its alarms at every tick the watermark passes: for each period of an alarm's
-/// evaluation range it merges the buckets, computes the statistic and hands the range to the
-/// alarm. This file is wiring only; the semantics live in the components it connects.
+/// Ownership: an alarm on one metric lives on the shard that owns the metric's series (by hash),
+/// so its samples reach it without extra routing. A metric-math alarm lives on the shard its
+/// name hashes to and registers that shard as a reader of every series its MetricStat entries
+/// name (SeriesInterner::add_reader), so the runtime copies those samples to it too.
+///
+/// At every tick the watermark passes, each alarm aggregates the period that ends at the tick
+/// for each metric it reads, remembers it (detectors/period_history.h), and is evaluated: a plain
+/// alarm on that datapoint, a math alarm on its expression evaluated over the whole range. This
+/// file is wiring only; the semantics live in the components it connects.
 
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "detectors/metric_alarm.h"
+#include "detectors/metric_math.h"
+#include "detectors/period_history.h"
 #include "operators/metric_window.h"
 #include "operators/quantile_sketch.h"
 #include "pipeline/config.h"
@@ -20,8 +28,7 @@
 
 namespace tw::app {
 
-/// The metric an alarm reads, or nullopt for alarms whose returned series is a metric-math
-/// expression (evaluated by the metric-math engine, not by a single window).
+/// One metric an alarm reads: the alarm's own metric, or one MetricStat entry of its Metrics.
 struct AlarmMetric {
   std::string namespace_name;
   std::string metric_name;
@@ -31,8 +38,14 @@ struct AlarmMetric {
   std::optional<pipeline::Unit> unit;
 };
 
+/// The single metric of an alarm that reads one metric directly (classic alarms, and Metrics
+/// alarms whose returned entry is a MetricStat); nullopt for metric-math alarms.
 std::optional<AlarmMetric> alarm_metric(const pipeline::MetricAlarmConfig& alarm,
                                         const pipeline::Settings& settings);
+
+/// The MetricStat entries of a Metrics alarm, in query order (the inputs of its metric math).
+std::vector<AlarmMetric> math_inputs(const pipeline::MetricAlarmConfig& alarm,
+                                     const pipeline::Settings& settings);
 
 /// The watermark step the runtime needs: 10 s if any alarm is high-resolution, else 60 s.
 pipeline::Duration evaluation_step(const pipeline::Config& config);
@@ -40,7 +53,7 @@ pipeline::Duration evaluation_step(const pipeline::Config& config);
 /// What one alarm saw during a run, for the end-of-run report.
 struct AlarmRunSummary {
   std::string alarm_name;
-  std::string statistic;
+  std::string statistic;  ///< The statistic, or "math" for metric-math alarms.
   uint64_t evaluations = 0;
   uint64_t periods_with_data = 0;
   std::optional<double> minimum;
@@ -57,8 +70,10 @@ struct AlarmShardOptions {
 
 class AlarmShardProcessor final : public pipeline::ShardProcessor {
  public:
-  /// Registers, in `interner`, the series of every alarm owned by shard `index` of `count`.
-  AlarmShardProcessor(const pipeline::Config& config, int index, int count,
+  /// Creates the alarms owned by shard `index` of `count` and registers, in `interner`, the
+  /// series they read. Alarms whose metric math does not compile are skipped (validation
+  /// reports them before a run starts). `config` stays shared for the processor's life.
+  AlarmShardProcessor(std::shared_ptr<const pipeline::Config> config, int index, int count,
                       pipeline::SeriesInterner& interner, AlarmShardOptions options = {});
 
   void on_metric(pipeline::SeriesId series, const pipeline::MetricSample& sample) override;
@@ -75,20 +90,58 @@ class AlarmShardProcessor final : public pipeline::ShardProcessor {
   [[nodiscard]] std::vector<AlarmRunSummary> summaries() const;
 
  private:
-  struct OwnedAlarm {
-    detectors::MetricAlarm alarm;
+  /// A metric as one alarm reads it.
+  struct Input {
     pipeline::SeriesId series;
-    AlarmMetric metric;
-    std::optional<pipeline::EventTime> next_tick;
-    AlarmRunSummary summary;
+    const pipeline::Statistic* statistic;  ///< Points into the shared configuration.
+    std::optional<pipeline::Unit> unit;
   };
 
-  void evaluate(OwnedAlarm& owned, pipeline::EventTime tick, pipeline::EmissionBuffer& out);
+  /// The metric-math part of an alarm: the compiled expressions and the history of each input.
+  struct MathState {
+    detectors::MetricMath math;
+    std::vector<detectors::PeriodHistory> histories;  ///< One per input.
+    std::vector<std::vector<std::optional<double>>> values;
+    std::vector<pipeline::EventTime> times;
+    detectors::MathOutput result;
+    std::vector<detectors::PeriodDatapoint> range;
+    std::vector<detectors::PeriodDatapoint> scratch;
+  };
 
-  const pipeline::Settings* settings_;
+  struct Counters {
+    uint64_t evaluations = 0;
+    uint64_t periods_with_data = 0;
+    uint64_t transitions = 0;
+    std::optional<double> minimum;
+    std::optional<double> maximum;
+    std::optional<double> last;
+  };
+
+  struct OwnedAlarm {
+    detectors::MetricAlarm alarm;
+    std::vector<Input> inputs;        ///< One for plain alarms; the MetricStats for math.
+    std::unique_ptr<MathState> math;  ///< Set for metric-math alarms only.
+    std::optional<pipeline::EventTime> next_tick;
+    Counters counters;
+  };
+
+  [[nodiscard]] detectors::PeriodDatapoint aggregate(const Input& input, pipeline::EventTime tick,
+                                                     pipeline::Duration period);
+  void evaluate(OwnedAlarm& owned, pipeline::EventTime tick, pipeline::EmissionBuffer& out);
+  std::optional<detectors::StateTransition> evaluate_math(OwnedAlarm& owned,
+                                                          pipeline::EventTime tick,
+                                                          pipeline::EmissionBuffer& out);
+  /// Interns the series of `metric`, sets up its window, and registers `reader_shard` as an
+  /// extra reader (math alarms; -1 for none). `statistic` points into the configuration.
+  Input track(const AlarmMetric& metric, const pipeline::Statistic* statistic,
+              const pipeline::MetricAlarmConfig& alarm, const detectors::MetricAlarm& state_machine,
+              pipeline::SeriesInterner& interner, int reader_shard);
+
+  std::shared_ptr<const pipeline::Config> config_;
   std::vector<OwnedAlarm> alarms_;
   operators::MetricWindows windows_;
   operators::QuantileSketch scratch_sketch_;
+  detectors::NullBandProvider no_bands_;
   uint64_t cloudtrail_events_ = 0;
 };
 

@@ -6,9 +6,12 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
+#include <unordered_map>
 
 #include "app/alarm_shard.h"
 #include "app/cli_args.h"
+#include "app/composite_stage.h"
+#include "app/config_check.h"
 #include "connectors/file_source.h"
 #include "connectors/jsonl_writer.h"
 #include "pipeline/runtime.h"
@@ -177,37 +180,36 @@ std::string cell(const std::optional<double>& v) {
   return text.str();
 }
 
-// A table of what every alarm saw, in configuration order (alarms are spread over shards).
-void print_alarm_table(std::vector<AlarmRunSummary> summaries, const pipeline::Config& config,
-                       std::ostream& err) {
-  std::vector<std::string> order;
-  order.reserve(config.metric_alarms.size());
-  for (const pipeline::MetricAlarmConfig& a : config.metric_alarms) {
-    order.push_back(a.alarm_name);
+// A table of what every alarm saw, metric alarms in configuration order (they are spread over
+// shards), then composite alarms children first.
+void print_alarm_table(std::vector<AlarmRunSummary> summaries,
+                       const std::vector<AlarmRunSummary>& composites,
+                       const pipeline::Config& config, std::ostream& err) {
+  std::unordered_map<std::string_view, size_t> position;
+  for (size_t i = 0; i < config.metric_alarms.size(); ++i) {
+    position.emplace(config.metric_alarms[i].alarm_name, i);
   }
   std::sort(summaries.begin(), summaries.end(), [&](const auto& a, const auto& b) {
-    return std::find(order.begin(), order.end(), a.alarm_name) <
-           std::find(order.begin(), order.end(), b.alarm_name);
+    return position[a.alarm_name] < position[b.alarm_name];
   });
+  summaries.insert(summaries.end(), composites.begin(), composites.end());
   size_t width = 5;
   for (const AlarmRunSummary& s : summaries) {
     width = std::max(width, s.alarm_name.size());
   }
   err << std::left << std::setw(static_cast<int>(width)) << "alarm"
-      << "  " << std::setw(12) << "statistic" << std::right << std::setw(11) << "evaluated"
-      << std::setw(10) << "w/ data" << std::setw(10) << "min" << std::setw(10) << "max"
-      << std::setw(10) << "last"
+      << "  " << std::setw(12) << "statistic" << std::right << std::setw(10) << "evaluated"
+      << std::setw(9) << "w/ data" << std::setw(10) << "min" << std::setw(10) << "max"
+      << std::setw(10) << "last" << std::setw(13) << "transitions"
       << "  state\n";
   for (const AlarmRunSummary& s : summaries) {
+    const bool composite = s.statistic == "composite";
     err << std::left << std::setw(static_cast<int>(width)) << s.alarm_name << "  " << std::setw(12)
-        << s.statistic << std::right << std::setw(11) << s.evaluations << std::setw(10)
-        << s.periods_with_data << std::setw(10) << cell(s.minimum) << std::setw(10)
-        << cell(s.maximum) << std::setw(10) << cell(s.last) << "  " << s.state << "\n";
-  }
-  const size_t skipped = config.metric_alarms.size() - summaries.size();
-  if (skipped > 0) {
-    err << skipped << " metric-math alarm(s) (anomaly-detection alarms included) not evaluated: "
-        << "the expression engine is not part of this build\n";
+        << s.statistic << std::right << std::setw(10)
+        << (composite ? "-" : std::to_string(s.evaluations)) << std::setw(9)
+        << (composite ? "-" : std::to_string(s.periods_with_data)) << std::setw(10)
+        << cell(s.minimum) << std::setw(10) << cell(s.maximum) << std::setw(10) << cell(s.last)
+        << std::setw(13) << s.transitions << "  " << s.state << "\n";
   }
 }
 
@@ -219,7 +221,7 @@ int run_replay(const std::vector<std::string>& args, std::ostream& out, std::ost
   if (!parsed) {
     return exit_code;
   }
-  pipeline::ConfigLoadResult loaded = pipeline::load_config(parsed->config);
+  const CheckedConfig loaded = load_checked_config(parsed->config);
   if (!loaded.ok()) {
     for (const pipeline::ConfigProblem& problem : loaded.problems) {
       err << problem.to_string() << "\n";
@@ -308,11 +310,12 @@ int run_replay(const std::vector<std::string>& args, std::ostream& out, std::ost
   }
   size_t alarms = 0;
   std::vector<const AlarmShardProcessor*> processors;
+  CompositeStage composites(loaded.config);
   pipeline::Runtime runtime(
-      settings, pipeline::RuntimeOptions{shards, evaluation_step(config)},
+      settings, pipeline::RuntimeOptions{shards, evaluation_step(config), &composites},
       [&](int index, int count, pipeline::SeriesInterner& interner) {
         auto processor = std::make_unique<AlarmShardProcessor>(
-            config, index, count, interner,
+            loaded.config, index, count, interner,
             AlarmShardOptions{/*datapoints=*/datapoints_writer.is_open()});
         alarms += processor->alarm_count();
         processors.push_back(processor.get());
@@ -369,12 +372,13 @@ int run_replay(const std::vector<std::string>& args, std::ostream& out, std::ost
       const auto s = p->summaries();
       summaries.insert(summaries.end(), s.begin(), s.end());
     }
+    const std::vector<AlarmRunSummary> composite_summaries = composites.summaries();
     uint64_t evaluations = 0;
     for (const AlarmRunSummary& summary : summaries) {
       evaluations += summary.evaluations;
     }
     print_summary(runtime.stats(), alarms, evaluations, err);
-    print_alarm_table(summaries, config, err);
+    print_alarm_table(summaries, composite_summaries, config, err);
   }
   return code;
 }

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "app/cli_args.h"
+#include "app/config_check.h"
 #include "pipeline/config.h"
 
 namespace tw::app {
@@ -100,7 +101,7 @@ int run_validate(const std::vector<std::string>& args, std::ostream& out, std::o
     return usage_error(err, "missing --config FILE");
   }
 
-  const pipeline::ConfigLoadResult result = pipeline::load_config(*config_path);
+  const CheckedConfig result = load_checked_config(*config_path);
   if (!result.ok()) {
     for (const pipeline::ConfigProblem& problem : result.problems) {
       err << problem.to_string() << "\n";

@@ -1,0 +1,118 @@
+#include "app/composite_stage.h"
+
+#include <map>
+
+#include "detectors/alarm_payloads.h"
+
+namespace tw::app {
+
+using pipeline::EventTime;
+
+CompositeStage::CompositeStage(std::shared_ptr<const pipeline::Config> config)
+    : config_(std::move(config)) {
+  std::map<std::string, const pipeline::CompositeAlarmConfig*, std::less<>> by_name;
+  for (const pipeline::CompositeAlarmConfig& c : config_->composite_alarms) {
+    by_name.emplace(c.alarm_name, &c);
+  }
+  for (const std::string& name : detectors::topological_order(*config_)) {
+    const auto it = by_name.find(name);
+    if (it == by_name.end()) {
+      continue;
+    }
+    pipeline::Result<detectors::CompositeAlarm> created =
+        detectors::CompositeAlarm::create(*it->second, config_->settings);
+    if (created.is_ok()) {
+      composites_.push_back(Owned{std::move(created).value()});
+    }
+  }
+}
+
+void CompositeStage::on_step(const pipeline::WatermarkStep& step,
+                             std::vector<pipeline::Emission>& emissions) {
+  if (composites_.empty()) {
+    return;
+  }
+  // The first evaluation: the run's first one-minute tick (where metric alarms first report).
+  const EventTime initial =
+      step.origin.floor(pipeline::Duration::minutes(1)) + pipeline::Duration::minutes(1);
+  std::vector<pipeline::Emission> added;
+  for (const pipeline::Emission& e : emissions) {
+    if (!e.state_change) {
+      continue;
+    }
+    if (!initialized_ && e.time > initial) {
+      initialize(initial, added);
+    }
+    const std::optional<detectors::AlarmState> state =
+        detectors::parse_alarm_state(e.state_change->state);
+    if (state) {
+      propagate(0, e.state_change->alarm_name, *state, e.time, added);
+    }
+  }
+  if (!initialized_ && step.watermark >= initial) {
+    initialize(initial, added);
+  }
+  // Let suppression periods that ended by the watermark expire (their actions are routed by the
+  // action connectors).
+  for (Owned& owned : composites_) {
+    scratch_.clear();
+    owned.alarm.on_time(step.watermark, scratch_);
+  }
+  emissions.insert(emissions.end(), std::make_move_iterator(added.begin()),
+                   std::make_move_iterator(added.end()));
+}
+
+void CompositeStage::initialize(EventTime at, std::vector<pipeline::Emission>& added) {
+  initialized_ = true;
+  for (size_t i = 0; i < composites_.size(); ++i) {
+    scratch_.clear();
+    composites_[i].alarm.evaluate_initial(at, scratch_);
+    const std::vector<detectors::StateTransition> transitions = std::move(scratch_.transitions);
+    for (const detectors::StateTransition& t : transitions) {
+      emit(composites_[i], t, added);
+      propagate(i + 1, t.alarm_name, t.current.value, at, added);
+    }
+  }
+}
+
+void CompositeStage::propagate(size_t first, const std::string& name, detectors::AlarmState state,
+                               EventTime at, std::vector<pipeline::Emission>& added) {
+  for (size_t i = first; i < composites_.size(); ++i) {
+    Owned& owned = composites_[i];
+    if (!owned.alarm.depends_on(name)) {
+      continue;
+    }
+    scratch_.clear();
+    owned.alarm.on_child_state(name, state, at, scratch_);
+    const std::vector<detectors::StateTransition> transitions = std::move(scratch_.transitions);
+    for (const detectors::StateTransition& t : transitions) {
+      emit(owned, t, added);
+      // Parents come later in topological order.
+      propagate(i + 1, t.alarm_name, t.current.value, at, added);
+    }
+  }
+}
+
+void CompositeStage::emit(Owned& owned, const detectors::StateTransition& t,
+                          std::vector<pipeline::Emission>& added) {
+  ++owned.transitions;
+  added.push_back(pipeline::Emission{
+      t.current.timestamp, pipeline::EmissionStream::kEvents, /*stage=*/1, t.alarm_name,
+      sequence_++, detectors::state_change_event(t, owned.alarm.config(), config_->settings),
+      pipeline::StateChangeNote{t.alarm_name, std::string(detectors::to_string(t.current.value))}});
+}
+
+std::vector<AlarmRunSummary> CompositeStage::summaries() const {
+  std::vector<AlarmRunSummary> out;
+  for (const Owned& owned : composites_) {
+    AlarmRunSummary s;
+    s.alarm_name = owned.alarm.name();
+    s.statistic = "composite";
+    s.transitions = owned.transitions;
+    s.state = std::string(detectors::to_string(owned.alarm.state().value));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace tw::app

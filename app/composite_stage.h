@@ -1,0 +1,63 @@
+#pragma once
+
+/// Composite alarms at run time: a coordinator-side stage (pipeline::StepStage) that follows the
+/// state changes of every alarm in the merged, ordered emissions of each watermark step and
+/// re-evaluates the composites that depend on them (detectors/composite_alarm.h).
+///
+/// Order within a step: state changes are applied in emission order (event time, then alarm
+/// name); for each, composites run in topological order (children first), so a composite's own
+/// transition reaches its parents at the same event time. A composite's first evaluation happens
+/// at the run's first one-minute tick, after the child states of that tick are known (a child
+/// starting in OK does not make the composite flip twice). Composite transitions are written as
+/// events like metric alarms' (same shape, `configuration` with the rule), stamped with the
+/// event time of the change that caused them.
+///
+/// Because it reads only the merged stream, what it emits does not depend on the shard count.
+/// Thread-safety: used by the runtime's coordinator thread only.
+
+#include <memory>
+#include <vector>
+
+#include "app/alarm_shard.h"
+#include "detectors/composite_alarm.h"
+#include "pipeline/config.h"
+#include "pipeline/runtime.h"
+
+namespace tw::app {
+
+class CompositeStage final : public pipeline::StepStage {
+ public:
+  /// Precondition: the configuration passed check_detectors (composites whose rule cannot be
+  /// built are skipped).
+  explicit CompositeStage(std::shared_ptr<const pipeline::Config> config);
+
+  void on_step(const pipeline::WatermarkStep& step,
+               std::vector<pipeline::Emission>& emissions) override;
+
+  [[nodiscard]] size_t alarm_count() const { return composites_.size(); }
+
+  /// One summary per composite (transitions and final state), in topological order.
+  [[nodiscard]] std::vector<AlarmRunSummary> summaries() const;
+
+ private:
+  struct Owned {
+    detectors::CompositeAlarm alarm;
+    uint64_t transitions = 0;
+  };
+
+  void initialize(pipeline::EventTime at, std::vector<pipeline::Emission>& added);
+  /// Applies a change of `name` to every composite from `first` on, emitting their transitions
+  /// and applying those in turn.
+  void propagate(size_t first, const std::string& name, detectors::AlarmState state,
+                 pipeline::EventTime at, std::vector<pipeline::Emission>& added);
+  void emit(Owned& owned, const detectors::StateTransition& t,
+            std::vector<pipeline::Emission>& added);
+
+  std::shared_ptr<const pipeline::Config> config_;
+  std::vector<Owned> composites_;  ///< Topological order.
+  bool initialized_ = false;
+  uint32_t sequence_ = 0;
+  detectors::CompositeOutput scratch_;
+};
+
+}  // namespace tw::app
