@@ -98,7 +98,57 @@ TEST_F(CliTest, ValidateRejectsHundredMegabyteFile) {
 TEST_F(CliTest, ValidateAcceptsTheQuickstart) {
   const CliRun r = run("validate --config " TW_SOURCE_DIR "/quickstart/alarms.json");
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("valid: 5 metric alarms"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("valid: 6 metric alarms (1 metric math), 1 composite alarm"),
+            std::string::npos)
+      << r.output;
+}
+
+TEST_F(CliTest, ValidateRejectsSearchExpressionsInAlarms) {
+  const std::string config = write("alarms.json", R"json({"MetricAlarms":[{
+    "AlarmName":"search","EvaluationPeriods":1,"Threshold":1,
+    "ComparisonOperator":"GreaterThanThreshold",
+    "Metrics":[{"Id":"s","Period":60,"ReturnData":true,
+                "Expression":"SEARCH('{AWS/EC2,InstanceId} CPUUtilization', 'Average', 60)"}]}]})json");
+  const CliRun r = run("validate --config " + config);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("/MetricAlarms/0/Metrics/0/Expression: SEARCH expressions cannot be "
+                          "used in alarms"),
+            std::string::npos)
+      << r.output;
+}
+
+TEST_F(CliTest, ValidateRejectsMetricMathThatReturnsAScalar) {
+  const std::string config = write("alarms.json", R"json({"MetricAlarms":[{
+    "AlarmName":"scalar","EvaluationPeriods":1,"Threshold":1,
+    "ComparisonOperator":"GreaterThanThreshold",
+    "Metrics":[{"Id":"m","ReturnData":false,
+                "MetricStat":{"Metric":{"Namespace":"N","MetricName":"M"},"Period":60,"Stat":"Sum"}},
+               {"Id":"e","Expression":"AVG(m)","ReturnData":true}]}]})json");
+  const CliRun r = run("validate --config " + config);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("/MetricAlarms/0/Metrics/1/Expression: the expression must return a "
+                          "single time series; it returns a scalar"),
+            std::string::npos)
+      << r.output;
+}
+
+TEST_F(CliTest, ValidateReportsCompositeCycles) {
+  const std::string config = write("alarms.json", R"json({"CompositeAlarms":[
+    {"AlarmName":"a","AlarmRule":"ALARM(b)"},
+    {"AlarmName":"b","AlarmRule":"ALARM(a) OR ALARM(missing)"}]})json");
+  const CliRun r = run("validate --config " + config);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("cycle: a -> b -> a"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("/CompositeAlarms/1/AlarmRule: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("missing"), std::string::npos) << r.output;
+}
+
+TEST_F(CliTest, ReplayRefusesAConfigurationValidateRejects) {
+  const std::string config = write("alarms.json", R"json({"CompositeAlarms":[
+    {"AlarmName":"a","AlarmRule":"ALARM(a)"}]})json");
+  const CliRun r = run("replay --config " + config + " --input /dev/null");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("cycle"), std::string::npos) << r.output;
 }
 
 TEST_F(CliTest, ReplaySurvivesGarbageInputAndDeadLettersIt) {

@@ -62,7 +62,29 @@ std::string config_text() {
         (s % 3 == 0 ? "300" : "60") +
         R"(,"EvaluationPeriods":2,"Threshold":50,"ComparisonOperator":"GreaterThanThreshold"})";
   }
-  return R"({"trailwatch":{"metric_lateness_seconds":300},"MetricAlarms":[)" + alarms + "]}";
+  // Metric-math alarms read two hosts each; the hosts' series hash to different shards, so the
+  // math alarm's shard must receive copies of both.
+  for (int p = 0; p < 3; ++p) {
+    const auto stat = [&](const char* id, int host) {
+      return std::string(R"({"Id":")") + id +
+             R"(","MetricStat":{"Metric":{"Namespace":"Prop","MetricName":"Latency",)" +
+             R"("Dimensions":[{"Name":"Host","Value":"h)" + std::to_string(host) +
+             R"("}]},"Period":60,"Stat":"Average"},"ReturnData":false})";
+    };
+    alarms += R"(,{"AlarmName":"pair )" + std::to_string(p) + R"(","Metrics":[)" + stat("a", p) +
+              "," + stat("b", p + 5) +
+              R"json(,{"Id":"e","Expression":"MAX(METRICS()) - 0.5 * FILL(b, REPEAT)"}],)json" +
+              R"("EvaluationPeriods":3,"DatapointsToAlarm":2,"Threshold":25,)" +
+              R"("ComparisonOperator":"GreaterThanThreshold"})";
+  }
+  const std::string composites = R"json(
+    {"AlarmName": "quorum",
+     "AlarmRule": "AT_LEAST(2, ALARM, (\"host 1\", \"host 2\", \"pair 0\", \"pair 1\"))"},
+    {"AlarmName": "page", "AlarmRule": "ALARM(quorum) AND NOT ALARM(\"pair 2\")",
+     "ActionsSuppressor": "host 4", "ActionsSuppressorWaitPeriod": 60,
+     "ActionsSuppressorExtensionPeriod": 120})json";
+  return R"({"trailwatch":{"metric_lateness_seconds":300},"MetricAlarms":[)" + alarms +
+         R"(],"CompositeAlarms":[)" + composites + "]}";
 }
 
 // Shuffles records inside consecutive blocks of event time shorter than the lateness, so no
@@ -112,6 +134,15 @@ TEST_F(ReplayProperty, OutputIsIdenticalForAnyShardCountAndAnyOrderWithinLatenes
   ASSERT_EQ(reference.exit_code, 0) << reference.stderr_text;
   ASSERT_FALSE(reference.datapoints.empty());
   EXPECT_TRUE(reference.dead_letters.empty()) << reference.dead_letters.substr(0, 500);
+  // The run exercises every kind of alarm into and out of ALARM.
+  for (const char* expected : {R"("alarmName":"host 1","state":{"value":"ALARM")",
+                               R"("alarmName":"pair 0","state":{"value":"ALARM")",
+                               R"("alarmName":"pair 1","state":{"value":"OK")",
+                               R"("alarmName":"quorum","state":{"value":"ALARM")",
+                               R"("alarmName":"quorum","state":{"value":"OK")",
+                               R"("alarmName":"page","state":{"value":"ALARM")"}) {
+    EXPECT_NE(reference.events.find(expected), std::string::npos) << expected;
+  }
 
   for (uint64_t seed = 1; seed <= 4; ++seed) {
     const std::string shuffled =
@@ -145,6 +176,7 @@ TEST_F(ReplayProperty, SplittingAnInputIntoSeveralInputsChangesNothing) {
   ASSERT_EQ(whole.exit_code, 0);
   ASSERT_EQ(split.exit_code, 0);
   EXPECT_EQ(split.datapoints, whole.datapoints);
+  EXPECT_EQ(split.events, whole.events);
 }
 
 TEST_F(ReplayProperty, RecordsLaterThanTheLatenessAreDeadLetteredNotMerged) {
