@@ -78,9 +78,11 @@ AlarmShardProcessor::AlarmShardProcessor(std::shared_ptr<const pipeline::Config>
                                          AlarmShardOptions options)
     : config_(std::move(config)) {
   const pipeline::Settings& settings = config_->settings;
+  // Aliases of the shared configuration: no copy per alarm.
+  const std::shared_ptr<const pipeline::Settings> shared_settings(config_, &settings);
+  alarms_.reserve(config_->metric_alarms.size() / static_cast<size_t>(count) + 16);
   pipeline::SeriesKeyBuilder builder;
   for (const pipeline::MetricAlarmConfig& alarm_config : config_->metric_alarms) {
-    // Aliases the shared configuration: no copy per alarm.
     std::shared_ptr<const pipeline::MetricAlarmConfig> shared(config_, &alarm_config);
     if (std::optional<AlarmMetric> metric = alarm_metric(alarm_config, settings)) {
       const std::string key =
@@ -92,10 +94,10 @@ AlarmShardProcessor::AlarmShardProcessor(std::shared_ptr<const pipeline::Config>
       const pipeline::Statistic* statistic = alarm_config.metrics.empty()
                                                  ? &*alarm_config.statistic
                                                  : &returned_entry(alarm_config)->metric_stat->stat;
-      detectors::MetricAlarm alarm(std::move(shared), settings);
+      detectors::MetricAlarm alarm(std::move(shared), shared_settings);
       alarm.set_emit_datapoints(options.datapoints);
-      Input input = track(*metric, statistic, alarm_config, alarm, interner, -1);
-      alarms_.push_back(OwnedAlarm{std::move(alarm), {input}, nullptr, std::nullopt, {}});
+      const Input input = track(*metric, statistic, alarm_config, alarm, interner, -1);
+      alarms_.push_back(OwnedAlarm{std::move(alarm), input, nullptr});
       continue;
     }
     // Metric math: owned by the shard the alarm's name hashes to.
@@ -108,10 +110,10 @@ AlarmShardProcessor::AlarmShardProcessor(std::shared_ptr<const pipeline::Config>
     if (!compiled.ok()) {
       continue;  // `validate` reports these; a run never starts with them.
     }
-    detectors::MetricAlarm alarm(std::move(shared), settings);
+    detectors::MetricAlarm alarm(std::move(shared), shared_settings);
     alarm.set_emit_datapoints(options.datapoints);
     auto math = std::make_unique<MathState>(MathState{std::move(*compiled.math)});
-    std::vector<Input> inputs;
+    std::vector<Input>& inputs = math->inputs;
     const std::vector<AlarmMetric> metrics = math_inputs(alarm_config, settings);
     size_t metric_index = 0;
     for (const pipeline::MetricDataQuery& q : alarm_config.metrics) {
@@ -125,8 +127,7 @@ AlarmShardProcessor::AlarmShardProcessor(std::shared_ptr<const pipeline::Config>
     const auto range = static_cast<size_t>(alarm.range_periods());
     math->values.assign(inputs.size(), std::vector<std::optional<double>>(range));
     math->times.resize(range);
-    alarms_.push_back(
-        OwnedAlarm{std::move(alarm), std::move(inputs), std::move(math), std::nullopt, {}});
+    alarms_.push_back(OwnedAlarm{std::move(alarm), Input{}, std::move(math)});
   }
 }
 
@@ -148,9 +149,10 @@ AlarmShardProcessor::Input AlarmShardProcessor::track(const AlarmMetric& metric,
   }
   operators::WindowRequirements requirements;
   requirements.resolution = alarm.high_resolution() ? Duration::seconds(10) : Duration::minutes(1);
-  // Buckets are needed for the newest period only (older periods are remembered); one extra
-  // cadence covers the tick being evaluated.
-  requirements.retention = state_machine.period() + state_machine.cadence();
+  // Buckets are needed for the newest period only (older periods are remembered). Eviction runs
+  // after the ticks up to the watermark W are evaluated, and every later tick T > W reads
+  // [T − period, T), so buckets starting before W − period are never read again.
+  requirements.retention = state_machine.period();
   requirements.percentiles = statistic->kind == pipeline::Statistic::Kind::kPercentile;
   windows_.track(*id, requirements);
   return Input{*id, statistic, metric.unit};
@@ -169,12 +171,12 @@ void AlarmShardProcessor::on_cloudtrail(const pipeline::CloudTrailEvent& /*event
 void AlarmShardProcessor::on_watermark(const pipeline::WatermarkStep& step,
                                        pipeline::EmissionBuffer& out) {
   for (OwnedAlarm& owned : alarms_) {
-    if (!owned.next_tick) {
+    if (owned.next_tick == EventTime::min()) {
       owned.next_tick = owned.alarm.first_tick_after(step.origin);
     }
-    while (*owned.next_tick <= step.watermark) {
-      evaluate(owned, *owned.next_tick, out);
-      *owned.next_tick = *owned.next_tick + owned.alarm.cadence();
+    while (owned.next_tick <= step.watermark) {
+      evaluate(owned, owned.next_tick, out);
+      owned.next_tick = owned.next_tick + owned.alarm.cadence();
     }
   }
   windows_.evict(step.watermark);
@@ -210,8 +212,7 @@ void AlarmShardProcessor::evaluate(OwnedAlarm& owned, EventTime tick,
   } else {
     // Only the period ending at this tick is aggregated; the alarm recalls the older periods of
     // its evaluation range from earlier ticks.
-    const detectors::PeriodDatapoint newest =
-        aggregate(owned.inputs.front(), tick, owned.alarm.period());
+    const detectors::PeriodDatapoint newest = aggregate(owned.input, tick, owned.alarm.period());
     value = newest.value;
     transition = owned.alarm.evaluate(tick, newest, out);
   }
@@ -226,10 +227,11 @@ void AlarmShardProcessor::evaluate(OwnedAlarm& owned, EventTime tick,
   Counters& counters = owned.counters;
   ++counters.evaluations;
   if (value) {
+    const auto v = static_cast<float>(*value);
     ++counters.periods_with_data;
-    counters.minimum = std::min(counters.minimum.value_or(*value), *value);
-    counters.maximum = std::max(counters.maximum.value_or(*value), *value);
-    counters.last = value;
+    counters.minimum = counters.periods_with_data == 1 ? v : std::min(counters.minimum, v);
+    counters.maximum = counters.periods_with_data == 1 ? v : std::max(counters.maximum, v);
+    counters.last = v;
   }
 }
 
@@ -242,8 +244,8 @@ std::optional<detectors::StateTransition> AlarmShardProcessor::evaluate_math(
   for (size_t i = 0; i < range; ++i) {
     m.times[i] = tick - period * static_cast<int64_t>(range - i);
   }
-  for (size_t k = 0; k < owned.inputs.size(); ++k) {
-    m.histories[k].remember(tick, aggregate(owned.inputs[k], tick, period));
+  for (size_t k = 0; k < m.inputs.size(); ++k) {
+    m.histories[k].remember(tick, aggregate(m.inputs[k], tick, period));
     m.histories[k].assemble(tick, m.scratch);  // Newest first.
     for (size_t i = 0; i < range; ++i) {
       m.values[k][i] = m.scratch[range - 1 - i].value;
@@ -275,12 +277,14 @@ std::vector<AlarmRunSummary> AlarmShardProcessor::summaries() const {
     const Counters& c = owned.counters;
     AlarmRunSummary s;
     s.alarm_name = owned.alarm.config().alarm_name;
-    s.statistic = owned.math ? "math" : owned.inputs.front().statistic->text;
+    s.statistic = owned.math ? "math" : owned.input.statistic->text;
     s.evaluations = c.evaluations;
     s.periods_with_data = c.periods_with_data;
-    s.minimum = c.minimum;
-    s.maximum = c.maximum;
-    s.last = c.last;
+    if (c.periods_with_data > 0) {
+      s.minimum = c.minimum;
+      s.maximum = c.maximum;
+      s.last = c.last;
+    }
     s.transitions = c.transitions;
     s.state = std::string(detectors::to_string(owned.alarm.state()));
     out.push_back(std::move(s));

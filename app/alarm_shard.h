@@ -12,6 +12,7 @@
 /// alarm on that datapoint, a math alarm on its expression evaluated over the whole range. This
 /// file is wiring only; the semantics live in the components it connects.
 
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -86,6 +87,9 @@ class AlarmShardProcessor final : public pipeline::ShardProcessor {
 
   [[nodiscard]] uint64_t cloudtrail_events() const { return cloudtrail_events_; }
 
+  /// Bytes held by the metric windows (buckets and sketches) of this shard.
+  [[nodiscard]] size_t window_memory_bytes() const { return windows_.memory_bytes(); }
+
   /// Per-alarm summaries. Call only when the runtime has finished (the shard thread is idle).
   [[nodiscard]] std::vector<AlarmRunSummary> summaries() const;
 
@@ -93,13 +97,15 @@ class AlarmShardProcessor final : public pipeline::ShardProcessor {
   /// A metric as one alarm reads it.
   struct Input {
     pipeline::SeriesId series;
-    const pipeline::Statistic* statistic;  ///< Points into the shared configuration.
+    const pipeline::Statistic* statistic = nullptr;  ///< Points into the shared configuration.
     std::optional<pipeline::Unit> unit;
   };
 
-  /// The metric-math part of an alarm: the compiled expressions and the history of each input.
+  /// The metric-math part of an alarm: the compiled expressions, its inputs (the MetricStat
+  /// entries) and their histories.
   struct MathState {
     detectors::MetricMath math;
+    std::vector<Input> inputs;
     std::vector<detectors::PeriodHistory> histories;  ///< One per input.
     std::vector<std::vector<std::optional<double>>> values;
     std::vector<pipeline::EventTime> times;
@@ -108,20 +114,22 @@ class AlarmShardProcessor final : public pipeline::ShardProcessor {
     std::vector<detectors::PeriodDatapoint> scratch;
   };
 
+  /// For the end-of-run table only, so kept small: values as floats (the table shows four
+  /// digits); meaningful once periods_with_data > 0.
   struct Counters {
-    uint64_t evaluations = 0;
-    uint64_t periods_with_data = 0;
-    uint64_t transitions = 0;
-    std::optional<double> minimum;
-    std::optional<double> maximum;
-    std::optional<double> last;
+    uint32_t evaluations = 0;
+    uint32_t periods_with_data = 0;
+    uint32_t transitions = 0;
+    float minimum = 0;
+    float maximum = 0;
+    float last = 0;
   };
 
   struct OwnedAlarm {
     detectors::MetricAlarm alarm;
-    std::vector<Input> inputs;        ///< One for plain alarms; the MetricStats for math.
+    Input input;                      ///< Plain alarms: the metric (unused for math).
     std::unique_ptr<MathState> math;  ///< Set for metric-math alarms only.
-    std::optional<pipeline::EventTime> next_tick;
+    pipeline::EventTime next_tick = pipeline::EventTime::min();  ///< min(): not scheduled yet.
     Counters counters;
   };
 

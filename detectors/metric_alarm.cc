@@ -2,6 +2,8 @@
 
 #include <array>
 #include <charconv>
+#include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "detectors/alarm_reason.h"
@@ -21,22 +23,36 @@ Duration cadence_of(const pipeline::MetricAlarmConfig& config) {
   return config.high_resolution() ? Duration::seconds(10) : Duration::minutes(1);
 }
 
+// Per-thread buffers for one evaluation: alarms keep none of their own (see "Memory").
+struct Scratch {
+  std::vector<PeriodDatapoint> range;
+  std::vector<Verdict> verdicts;
+};
+
+Scratch& scratch() {
+  thread_local Scratch s;
+  return s;
+}
+
 }  // namespace
 
 MetricAlarm::MetricAlarm(std::shared_ptr<const pipeline::MetricAlarmConfig> config,
-                         const pipeline::Settings& settings)
+                         std::shared_ptr<const pipeline::Settings> settings)
     : config_(std::move(config)),
-      arn_(pipeline::alarm_arn(settings, config_->alarm_name)),
+      settings_(std::move(settings)),
       history_(Duration::seconds(config_->period), cadence_of(*config_),
-               config_->evaluation_periods + settings.extra_evaluation_periods,
+               config_->evaluation_periods + settings_->extra_evaluation_periods,
                has_band_operator(*config_)) {
-  state_.value = AlarmState::kInsufficientData;
-  state_.reason = std::string(kInitialReason);
 }
 
 MetricAlarm::MetricAlarm(const pipeline::MetricAlarmConfig& config,
                          const pipeline::Settings& settings)
-    : MetricAlarm(std::make_shared<const pipeline::MetricAlarmConfig>(config), settings) {
+    : MetricAlarm(std::make_shared<const pipeline::MetricAlarmConfig>(config),
+                  std::make_shared<const pipeline::Settings>(settings)) {
+}
+
+std::string MetricAlarm::arn() const {
+  return pipeline::alarm_arn(*settings_, config_->alarm_name);
 }
 
 Duration MetricAlarm::period() const {
@@ -54,7 +70,9 @@ EventTime MetricAlarm::first_tick_after(EventTime origin) const {
 void MetricAlarm::adopt_state(const MetricAlarm& previous) {
   state_ = previous.state_;
   started_ = previous.started_;
+  state_timestamp_ = previous.state_timestamp_;
   last_data_start_ = previous.last_data_start_;
+  decided_by_ = previous.decided_by_;
   if (previous.history_.same_shape(history_)) {
     history_ = previous.history_;
   }
@@ -123,27 +141,30 @@ std::optional<StateTransition> MetricAlarm::evaluate(EventTime evaluation_time,
                                                      const PeriodDatapoint& newest,
                                                      pipeline::EmissionBuffer& out) {
   history_.remember(evaluation_time, newest);
-  history_.assemble(evaluation_time, range_);
-  return decide_and_record(evaluation_time, newest, out);
+  std::vector<PeriodDatapoint>& range = scratch().range;
+  history_.assemble(evaluation_time, range);
+  return decide_and_record(evaluation_time, range, out);
 }
 
 std::optional<StateTransition> MetricAlarm::evaluate_range(EventTime evaluation_time,
                                                            std::span<const PeriodDatapoint> range,
                                                            pipeline::EmissionBuffer& out) {
-  range_.assign(range.begin(), range.end());
-  range_.resize(static_cast<size_t>(range_periods()),
-                PeriodDatapoint{EventTime::min(), std::nullopt, 0});
-  return decide_and_record(evaluation_time, range_.front(), out);
+  std::vector<PeriodDatapoint>& kept = scratch().range;
+  kept.assign(range.begin(), range.end());
+  kept.resize(static_cast<size_t>(range_periods()),
+              PeriodDatapoint{EventTime::min(), std::nullopt, 0});
+  return decide_and_record(evaluation_time, kept, out);
 }
 
-std::optional<StateTransition> MetricAlarm::decide_and_record(EventTime evaluation_time,
-                                                              const PeriodDatapoint& newest,
-                                                              pipeline::EmissionBuffer& out) {
+std::optional<StateTransition> MetricAlarm::decide_and_record(
+    EventTime evaluation_time, std::span<const PeriodDatapoint> range,
+    pipeline::EmissionBuffer& out) {
   const pipeline::MetricAlarmConfig& config = *config_;
+  const PeriodDatapoint& newest = range.front();
   if (!started_) {
     // The alarm exists from its first evaluation on (the run's start in a replay).
     started_ = true;
-    state_.timestamp = evaluation_time;
+    state_timestamp_ = evaluation_time;
   }
   if (emit_datapoints_) {
     out.add(evaluation_time, pipeline::EmissionStream::kDatapoints, config.alarm_name,
@@ -153,7 +174,15 @@ std::optional<StateTransition> MetricAlarm::decide_and_record(EventTime evaluati
     last_data_start_ = newest.start;
   }
   if (series_missing(evaluation_time)) {
-    return report_missing(evaluation_time);
+    const AlarmState target =
+        parse_alarm_state(config.extensions.report_missing_as).value_or(AlarmState::kAlarm);
+    if (state_ == target) {
+      return std::nullopt;
+    }
+    DecidedBy how;
+    how.kind = DecidedBy::Kind::kMissingSeries;
+    how.last_data_start = last_data_start_;
+    return transition_to(target, std::move(how), evaluation_time);
   }
   // EvaluateLowSampleCountPercentile=ignore: "the alarm state does not change during periods
   // with too few data samples to be statistically significant".
@@ -163,37 +192,47 @@ std::optional<StateTransition> MetricAlarm::decide_and_record(EventTime evaluati
   }
   // Anti-flapping: in ALARM, the recovery threshold (if any) judges the datapoints.
   const pipeline::AlarmExtensions& ext = config.extensions;
-  const bool recovering = state_.value == AlarmState::kAlarm;
+  const bool recovering = state_ == AlarmState::kAlarm;
   const std::optional<double> threshold_used =
       recovering && ext.recovery_threshold ? ext.recovery_threshold : std::nullopt;
   const double threshold = threshold_used.value_or(config.threshold.value_or(0));
-  verdicts_.clear();
-  for (const PeriodDatapoint& d : range_) {
-    verdicts_.push_back(verdict(d, threshold));
+  std::vector<Verdict>& verdicts = scratch().verdicts;
+  verdicts.clear();
+  for (const PeriodDatapoint& d : range) {
+    verdicts.push_back(verdict(d, threshold));
   }
-  const Decision decision = decide(verdicts_, config.evaluation_periods,
+  const Decision decision = decide(verdicts, config.evaluation_periods,
                                    config.effective_datapoints_to_alarm(), effective_treatment());
-  if (decision.kind == Decision::Kind::kRetain || decision.state == state_.value) {
+  if (decision.kind == Decision::Kind::kRetain || decision.state == state_) {
     return std::nullopt;
   }
-  size_t recover_minimum = 0;
+  uint32_t recover_minimum = 0;
   if (recovering && decision.state == AlarmState::kOk && ext.datapoints_to_recover) {
     size_t good = decision.filled_as == Verdict::kNotBreaching ? decision.filled : 0;
     for (const size_t slot : decision.evaluated) {
-      good += verdicts_[slot] == Verdict::kNotBreaching ? 1U : 0U;
+      good += verdicts[slot] == Verdict::kNotBreaching ? 1U : 0U;
     }
-    recover_minimum = static_cast<size_t>(*ext.datapoints_to_recover);
+    recover_minimum = static_cast<uint32_t>(*ext.datapoints_to_recover);
     if (good < recover_minimum) {
       return std::nullopt;  // Not enough good datapoints yet: stay in ALARM.
     }
   }
-  ReasonInput input{&config,   evaluation_time, range_,        verdicts_,
-                    &decision, state_.value,    decision.state};
-  input.threshold_used = threshold_used;
-  input.recover_minimum = recover_minimum;
-  Reason reason = build_reason(input);
-  return transition_to(decision.state, std::move(reason.text), std::move(reason.data),
-                       evaluation_time);
+  DecidedBy how;
+  how.kind = DecidedBy::Kind::kEvaluation;
+  how.recover_minimum = recover_minimum;
+  how.threshold_used = threshold_used;
+  const bool band = has_band_operator(config);
+  constexpr double kNone = std::numeric_limits<double>::quiet_NaN();
+  how.range.reserve(range.size() * (band ? 4 : 2));
+  for (const PeriodDatapoint& d : range) {
+    how.range.push_back(d.value.value_or(kNone));
+    how.range.push_back(d.sample_count);
+    if (band) {
+      how.range.push_back(d.lower.value_or(kNone));
+      how.range.push_back(d.upper.value_or(kNone));
+    }
+  }
+  return transition_to(decision.state, std::move(how), evaluation_time);
 }
 
 // Missing-series extension: K newest periods without data after the series has reported.
@@ -207,37 +246,74 @@ bool MetricAlarm::series_missing(EventTime evaluation_time) const {
          *ext.report_missing_after_periods;
 }
 
-std::optional<StateTransition> MetricAlarm::report_missing(EventTime evaluation_time) {
-  const pipeline::AlarmExtensions& ext = config_->extensions;
-  const int64_t periods_missing =
-      (evaluation_time - period() - last_data_start_).millis() / period().millis();
-  const AlarmState target = parse_alarm_state(ext.report_missing_as).value_or(AlarmState::kAlarm);
-  if (state_.value == target) {
-    return std::nullopt;
-  }
-  const int k = *ext.report_missing_after_periods;
-  const EventTime since = last_data_start_ + period();
-  std::string reason = "Missing Data: no datapoints were received for " + std::to_string(k) +
-                       (k == 1 ? " period" : " periods") + " since " +
-                       pipeline::format_reason_timestamp(since) + ".";
-  std::string data = R"({"version":"1.0","queryDate":")" +
-                     pipeline::format_cloudwatch_timestamp(evaluation_time) +
-                     R"(","missingPeriods":)" + std::to_string(periods_missing) +
-                     R"(,"lastDatapointTimestamp":")" +
-                     pipeline::format_cloudwatch_timestamp(last_data_start_) + R"("})";
-  return transition_to(target, std::move(reason), std::move(data), evaluation_time);
-}
-
-std::optional<StateTransition> MetricAlarm::transition_to(AlarmState next, std::string reason,
-                                                          std::string reason_data,
-                                                          EventTime evaluation_time) {
+StateTransition MetricAlarm::transition_to(AlarmState next, DecidedBy how, EventTime at) {
   StateTransition transition;
   transition.alarm_name = config_->alarm_name;
-  transition.alarm_arn = arn_;
-  transition.previous = std::move(state_);
-  state_ = StateRecord{next, std::move(reason), std::move(reason_data), evaluation_time};
-  transition.current = state_;
+  transition.alarm_arn = arn();
+  transition.previous = state_record();
+  how.from = state_;
+  state_ = next;
+  state_timestamp_ = at;
+  decided_by_ = std::move(how);
+  transition.current = state_record();
   return transition;
+}
+
+StateRecord MetricAlarm::state_record() const {
+  return record_of(state_, decided_by_, state_timestamp_);
+}
+
+StateRecord MetricAlarm::record_of(AlarmState state, const DecidedBy& how, EventTime at) const {
+  StateRecord record{state, {}, {}, at};
+  switch (how.kind) {
+    case DecidedBy::Kind::kCreation:
+      record.reason = std::string(kInitialReason);
+      break;
+    case DecidedBy::Kind::kMissingSeries: {
+      const int k = *config_->extensions.report_missing_after_periods;
+      const int64_t periods_missing =
+          (at - period() - how.last_data_start).millis() / period().millis();
+      record.reason = "Missing Data: no datapoints were received for " + std::to_string(k) +
+                      (k == 1 ? " period" : " periods") + " since " +
+                      pipeline::format_reason_timestamp(how.last_data_start + period()) + ".";
+      record.reason_data = R"({"version":"1.0","queryDate":")" +
+                           pipeline::format_cloudwatch_timestamp(at) + R"(","missingPeriods":)" +
+                           std::to_string(periods_missing) + R"(,"lastDatapointTimestamp":")" +
+                           pipeline::format_cloudwatch_timestamp(how.last_data_start) + R"("})";
+      break;
+    }
+    case DecidedBy::Kind::kEvaluation: {
+      // The decision is a pure function of the range: decide again, then word it.
+      std::vector<PeriodDatapoint> range;
+      std::vector<Verdict> verdicts;
+      const double threshold = how.threshold_used.value_or(config_->threshold.value_or(0));
+      const size_t stride = has_band_operator(*config_) ? 4 : 2;
+      const auto present = [](double v) {
+        return std::isnan(v) ? std::nullopt : std::optional<double>(v);
+      };
+      for (size_t k = 0; k * stride < how.range.size(); ++k) {
+        const double* p = &how.range[k * stride];
+        PeriodDatapoint d{at - period() * static_cast<int64_t>(k + 1), present(p[0]), p[1]};
+        if (stride == 4) {
+          d.lower = present(p[2]);
+          d.upper = present(p[3]);
+        }
+        verdicts.push_back(verdict(d, threshold));
+        range.push_back(d);
+      }
+      const Decision decision =
+          decide(verdicts, config_->evaluation_periods, config_->effective_datapoints_to_alarm(),
+                 effective_treatment());
+      ReasonInput input{config_.get(), at, range, verdicts, &decision, how.from, state};
+      input.threshold_used = how.threshold_used;
+      input.recover_minimum = how.recover_minimum;
+      Reason reason = build_reason(input);
+      record.reason = std::move(reason.text);
+      record.reason_data = std::move(reason.data);
+      break;
+    }
+  }
+  return record;
 }
 
 std::string format_number(double value) {

@@ -36,8 +36,13 @@
 ///   the reason `Missing Data: no datapoints were received for K periods since <last period>.`,
 ///   whatever TreatMissingData says; the first datapoint back resumes normal evaluation.
 ///
+/// Memory: an alarm is evaluated every minute but changes state rarely, and a shard holds up to
+/// millions of them, so it keeps the inputs of its last decision (the evaluated range, compactly)
+/// instead of the ~600 bytes of reason text and reason data; `state_record()` rebuilds those on
+/// demand, exactly, since the decision and the texts are pure functions of the range.
+///
 /// Time semantics: never reads a clock; `evaluation_time` is event time.
-/// Thread-safety: none; owned by one shard.
+/// Thread-safety: none; owned by one shard. Evaluation uses per-thread scratch buffers.
 
 #include <memory>
 #include <optional>
@@ -58,22 +63,24 @@ namespace tw::detectors {
 
 class MetricAlarm {
  public:
-  /// Shares `config` (callers alias it into their loaded configuration, so alarms cost no copy).
+  /// Shares `config` and `settings` (callers alias them into their loaded configuration, so
+  /// alarms cost no copy).
   MetricAlarm(std::shared_ptr<const pipeline::MetricAlarmConfig> config,
-              const pipeline::Settings& settings);
+              std::shared_ptr<const pipeline::Settings> settings);
 
-  /// Convenience: keeps a copy of `config`.
+  /// Convenience: keeps copies of `config` and `settings`.
   MetricAlarm(const pipeline::MetricAlarmConfig& config, const pipeline::Settings& settings);
 
   [[nodiscard]] const pipeline::MetricAlarmConfig& config() const { return *config_; }
 
-  [[nodiscard]] const std::string& arn() const { return arn_; }
+  [[nodiscard]] std::string arn() const;
 
-  [[nodiscard]] AlarmState state() const { return state_.value; }
+  [[nodiscard]] AlarmState state() const { return state_; }
 
-  [[nodiscard]] const StateRecord& state_record() const { return state_; }
+  /// The current state with its reason text and reason data (rebuilt; see "Memory").
+  [[nodiscard]] StateRecord state_record() const;
 
-  [[nodiscard]] const std::string& state_reason() const { return state_.reason; }
+  [[nodiscard]] std::string state_reason() const { return state_record().reason; }
 
   /// Period length.
   [[nodiscard]] pipeline::Duration period() const;
@@ -107,38 +114,46 @@ class MetricAlarm {
                                                 std::span<const PeriodDatapoint> range,
                                                 pipeline::EmissionBuffer& out);
 
-  /// The evaluation range of the last evaluation: range_periods() datapoints, newest first
-  /// (periods before the first tick, which hold no data, are missing). Empty before the first
-  /// evaluation. Valid until the next evaluation.
-  [[nodiscard]] std::span<const PeriodDatapoint> range() const { return range_; }
-
   /// Takes over the state of `previous` (the same alarm before a configuration reload), so that
   /// an unchanged alarm does not start again from INSUFFICIENT_DATA.
   void adopt_state(const MetricAlarm& previous);
 
  private:
+  /// How the current state was decided: enough to rebuild its reason text and data.
+  struct DecidedBy {
+    enum class Kind : uint8_t { kCreation, kEvaluation, kMissingSeries };
+    Kind kind = Kind::kCreation;
+    AlarmState from = AlarmState::kInsufficientData;
+    uint32_t recover_minimum = 0;          ///< ReasonInput::recover_minimum.
+    std::optional<double> threshold_used;  ///< ReasonInput::threshold_used.
+    /// kMissingSeries: start of the last period that had data.
+    pipeline::EventTime last_data_start;
+    /// kEvaluation: the range, newest first, as (value, sample count) pairs — plus (lower,
+    /// upper) for band alarms — with NaN for "none" (values and bands are always finite).
+    std::vector<double> range;
+  };
+
   std::optional<StateTransition> decide_and_record(pipeline::EventTime evaluation_time,
-                                                   const PeriodDatapoint& newest,
+                                                   std::span<const PeriodDatapoint> range,
                                                    pipeline::EmissionBuffer& out);
   [[nodiscard]] bool series_missing(pipeline::EventTime evaluation_time) const;
-  std::optional<StateTransition> report_missing(pipeline::EventTime evaluation_time);
-  std::optional<StateTransition> transition_to(AlarmState next, std::string reason,
-                                               std::string reason_data,
-                                               pipeline::EventTime evaluation_time);
+  /// Moves to `next`, decided as `how`, and returns the transition with both reasons built.
+  StateTransition transition_to(AlarmState next, DecidedBy how, pipeline::EventTime at);
+  [[nodiscard]] StateRecord record_of(AlarmState state, const DecidedBy& how,
+                                      pipeline::EventTime at) const;
   [[nodiscard]] Verdict verdict(const PeriodDatapoint& d, double threshold) const;
   [[nodiscard]] pipeline::TreatMissingData effective_treatment() const;
 
   std::shared_ptr<const pipeline::MetricAlarmConfig> config_;
-  std::string arn_;
+  std::shared_ptr<const pipeline::Settings> settings_;
+  AlarmState state_ = AlarmState::kInsufficientData;
   bool emit_datapoints_ = true;
   bool started_ = false;
-  StateRecord state_;
+  pipeline::EventTime state_timestamp_;
   /// Start of the newest period that had a value (missing-series extension); min() = never.
   pipeline::EventTime last_data_start_ = pipeline::EventTime::min();
+  DecidedBy decided_by_;
   PeriodHistory history_;
-  // Scratch of the last evaluation, reused.
-  std::vector<PeriodDatapoint> range_;
-  std::vector<Verdict> verdicts_;
 };
 
 /// The datapoints-stream line of one evaluated period:

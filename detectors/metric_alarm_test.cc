@@ -119,40 +119,6 @@ TEST(MetricAlarm, EmitsTheNewestPeriodAsItsDatapoint) {
             R"("period_start":"2023-11-14T22:13:00Z","value":21.5,"sample_count":2})");
 }
 
-TEST(MetricAlarm, AssemblesTheEvaluationRangeFromEarlierTicks) {
-  // Period 2 minutes, evaluated every minute; range = 3 + 2 = 5 periods.
-  MetricAlarm alarm(cpu_alarm(120), pipeline::Settings{});
-  pipeline::EmissionBuffer out;
-  for (int m = 0; m < 12; ++m) {
-    const EventTime tick = kT0 + Duration::minutes(m);
-    (void)alarm.evaluate(tick, PeriodDatapoint{tick - Duration::minutes(2), m * 1.0, 1}, out);
-  }
-  const auto range = alarm.range();
-  ASSERT_EQ(range.size(), 5U);
-  // Newest first, one period apart: the periods that ended at ticks 11, 9, 7, 5 and 3.
-  for (size_t k = 0; k < range.size(); ++k) {
-    ASSERT_TRUE(range[k].value.has_value());
-    EXPECT_EQ(*range[k].value, 11.0 - 2.0 * static_cast<double>(k));
-    EXPECT_EQ(range[k].start,
-              kT0 + Duration::minutes(11) - Duration::minutes(2) * (static_cast<int64_t>(k) + 1));
-  }
-}
-
-TEST(MetricAlarm, PeriodsBeforeTheFirstTickAreMissing) {
-  MetricAlarm alarm(cpu_alarm(60), pipeline::Settings{});
-  pipeline::EmissionBuffer out;
-  (void)alarm.evaluate(kT0, PeriodDatapoint{kT0 - Duration::minutes(1), 7.0, 1}, out);
-  const auto range = alarm.range();
-  ASSERT_EQ(range.size(), 5U);
-  EXPECT_EQ(range[0].value, 7.0);
-  for (size_t k = 1; k < range.size(); ++k) {
-    EXPECT_FALSE(range[k].value.has_value());
-    EXPECT_EQ(range[k].start, kT0 - Duration::minutes(static_cast<int64_t>(k) + 1));
-  }
-}
-
-// The figure of the user guide (§2.4): threshold 3, 3 out of 3; ALARM in periods 3–5, OK from
-// period 6, and a single breach in period 9 leaves it OK.
 TEST(MetricAlarm, FigureExampleAlarmsAfterThreeBreachesAndRecoversOnOneGoodPoint) {
   Driver d(alarm_config(60, 3, std::nullopt, ComparisonOperator::kGreaterThanThreshold, 3), kT0);
   EXPECT_EQ(d.states({4, 5, 4, 4, 5, 2, 1, 2, 5, 2}), "IIAAAOOOOO");

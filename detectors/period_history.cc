@@ -10,8 +10,8 @@ PeriodHistory::PeriodHistory(Duration period, Duration cadence, int range_period
       cadence_(cadence),
       range_periods_(range_periods),
       ticks_per_period_(static_cast<size_t>(period.millis() / cadence.millis())) {
-  // Range × Period / cadence ticks back to the oldest period of the range, plus the current one.
-  slots_.resize(ticks_per_period_ * static_cast<size_t>(range_periods) + 1);
+  // The oldest period of the range ended (range − 1) × Period / cadence ticks before the newest.
+  slots_.resize(ticks_per_period_ * static_cast<size_t>(range_periods - 1) + 1);
   if (with_bands) {
     bands_.resize(slots_.size());
   }
@@ -19,8 +19,9 @@ PeriodHistory::PeriodHistory(Duration period, Duration cadence, int range_period
 
 void PeriodHistory::remember(EventTime tick, const PeriodDatapoint& datapoint) {
   newest_slot_ = static_cast<size_t>(tick.millis() / cadence_.millis()) % slots_.size();
-  slots_[newest_slot_] = Slot{tick, datapoint.value.value_or(0), datapoint.sample_count,
-                              datapoint.value.has_value(), datapoint.low_sample_count};
+  slots_[newest_slot_] =
+      Slot{tick_number(tick), datapoint.value.has_value(), datapoint.low_sample_count,
+           datapoint.value.value_or(0), datapoint.sample_count};
   if (!bands_.empty()) {
     bands_[newest_slot_] = Band{datapoint.lower, datapoint.upper};
   }
@@ -35,7 +36,7 @@ void PeriodHistory::assemble(EventTime tick, std::vector<PeriodDatapoint>& out) 
     const size_t index = (newest_slot_ + size - back) % size;
     const Slot& slot = slots_[index];
     PeriodDatapoint d{end - period_, std::nullopt, 0};
-    if (slot.tick == end) {
+    if (slot.tick_number == tick_number(end)) {
       if (slot.has_value) {
         d.value = slot.value;
       }

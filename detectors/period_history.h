@@ -14,6 +14,7 @@
 /// Thread-safety: none.
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <vector>
 
@@ -48,15 +49,20 @@ class PeriodHistory {
   }
 
  private:
-  // A datapoint without its start (tick − period) and bands; value is meaningful only when
-  // has_value.
+  // A datapoint without its start (tick − period) and bands, in 24 bytes; value is meaningful
+  // only when has_value. The tick is kept as its number (time / cadence) plus one, modulo 2^32
+  // (0 = never written): 2^32 ten-second ticks are 1,361 years, so numbers never collide.
   struct Slot {
-    pipeline::EventTime tick = pipeline::EventTime::min();
-    double value = 0;
-    double sample_count = 0;
+    uint32_t tick_number = 0;
     bool has_value = false;
     bool low_sample_count = false;
+    double value = 0;
+    double sample_count = 0;
   };
+
+  [[nodiscard]] uint32_t tick_number(pipeline::EventTime tick) const {
+    return static_cast<uint32_t>(tick.millis() / cadence_.millis()) + 1U;
+  }
 
   struct Band {
     std::optional<double> lower;
