@@ -1,6 +1,8 @@
 #include "app/alarm_shard.h"
 
 #include <algorithm>
+#include <string_view>
+#include <unordered_map>
 
 #include "detectors/alarm_payloads.h"
 #include "operators/statistics.h"
@@ -268,6 +270,43 @@ std::optional<detectors::StateTransition> AlarmShardProcessor::evaluate_math(
     }
   }
   return owned.alarm.evaluate_range(tick, m.range, out);
+}
+
+namespace {
+
+// Whether two alarm definitions are the same, wherever they sit in their files.
+bool same_definition(const pipeline::MetricAlarmConfig& a, const pipeline::MetricAlarmConfig& b) {
+  pipeline::MetricAlarmConfig a_here = a;
+  a_here.source_pointer = b.source_pointer;
+  return a_here == b;
+}
+
+}  // namespace
+
+void AlarmShardProcessor::adopt_state(AlarmShardProcessor& previous) {
+  windows_.take_buckets(previous.windows_);
+  std::unordered_map<std::string_view, const OwnedAlarm*> before;
+  for (const OwnedAlarm& owned : previous.alarms_) {
+    before.emplace(owned.alarm.config().alarm_name, &owned);
+  }
+  for (OwnedAlarm& owned : alarms_) {
+    const auto it = before.find(owned.alarm.config().alarm_name);
+    if (it == before.end() || !same_definition(it->second->alarm.config(), owned.alarm.config()) ||
+        (it->second->math == nullptr) != (owned.math == nullptr)) {
+      continue;
+    }
+    const OwnedAlarm& old = *it->second;
+    owned.alarm.adopt_state(old.alarm);
+    owned.next_tick = old.next_tick;
+    owned.counters = old.counters;
+    if (owned.math) {
+      for (size_t k = 0; k < owned.math->histories.size(); ++k) {
+        if (owned.math->histories[k].same_shape(old.math->histories[k])) {
+          owned.math->histories[k] = old.math->histories[k];
+        }
+      }
+    }
+  }
 }
 
 std::vector<AlarmRunSummary> AlarmShardProcessor::summaries() const {

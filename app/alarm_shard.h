@@ -90,6 +90,13 @@ class AlarmShardProcessor final : public pipeline::ShardProcessor {
   /// Bytes held by the metric windows (buckets and sketches) of this shard.
   [[nodiscard]] size_t window_memory_bytes() const { return windows_.memory_bytes(); }
 
+  /// Configuration reload: takes over, from the processor of the previous configuration (same
+  /// shard, same series interner), the state of every alarm whose definition did not change —
+  /// state, reason, remembered periods, schedule — and the buckets of every series both read.
+  /// Alarms that are new or changed start as CloudWatch starts a new alarm. Call before the new
+  /// processor sees any record; `previous` is left without buckets.
+  void adopt_state(AlarmShardProcessor& previous);
+
   /// Per-alarm summaries. Call only when the runtime has finished (the shard thread is idle).
   [[nodiscard]] std::vector<AlarmRunSummary> summaries() const;
 

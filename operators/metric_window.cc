@@ -165,6 +165,30 @@ void MetricWindows::track(pipeline::SeriesId id, const WindowRequirements& requi
   }
 }
 
+void SeriesWindow::take_buckets(SeriesWindow& previous) {
+  if (previous.requirements_.resolution != requirements_.resolution) {
+    return;
+  }
+  buckets_ = std::move(previous.buckets_);
+  head_ = previous.head_;
+  previous.buckets_.clear();
+  previous.head_ = 0;
+  if (requirements_.percentiles) {
+    for (Bucket& b : buckets_) {
+      b.percentiles_available = b.percentiles_available && b.sketch != nullptr;
+    }
+  }
+}
+
+void MetricWindows::take_buckets(MetricWindows& previous) {
+  const size_t common = std::min(windows_.size(), previous.windows_.size());
+  for (size_t i = 0; i < common; ++i) {
+    if (windows_[i] && previous.windows_[i]) {
+      windows_[i]->take_buckets(*previous.windows_[i]);
+    }
+  }
+}
+
 void MetricWindows::evict(EventTime watermark) {
   for (auto& window : windows_) {
     if (window) {

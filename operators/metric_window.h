@@ -79,6 +79,11 @@ class SeriesWindow {
 
   [[nodiscard]] size_t memory_bytes() const;
 
+  /// Takes over the buckets of `previous` (the window of the same series before a configuration
+  /// reload) when both use the same resolution; buckets without a sketch are marked as lacking
+  /// percentiles if this window needs them. Leaves `previous` empty.
+  void take_buckets(SeriesWindow& previous);
+
  private:
   struct Bucket {
     int64_t start_ms = 0;
@@ -124,6 +129,10 @@ class MetricWindows {
 
   /// Evicts, in every window, buckets older than the watermark minus that window's retention.
   void evict(pipeline::EventTime watermark);
+
+  /// After a configuration reload: every series tracked here and in `previous` keeps the data
+  /// already aggregated (SeriesWindow::take_buckets).
+  void take_buckets(MetricWindows& previous);
 
   [[nodiscard]] size_t tracked_series() const { return tracked_; }
 
