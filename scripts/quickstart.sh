@@ -31,4 +31,6 @@ echo
 echo "== what was rejected: $out/dead-letters.jsonl"
 cut -c1-160 "$out/dead-letters.jsonl" | sed 's/$/…/'
 echo
-echo "State transitions (ALARM/OK) are written to $out/events.jsonl once the alarm state machine lands."
+echo "== state changes: $out/events.jsonl (one CloudWatch Alarm State Change event per line), in short:"
+sed -E 's/.*"time":"[0-9-]+T([0-9:]+)Z".*"alarmName":"([^"]*)","state":\{"value":"([A-Z_]+)".*"previousState":\{"value":"([A-Z_]+)".*/\1  \2: \4 -> \3/' \
+  "$out/events.jsonl"
