@@ -69,7 +69,7 @@ void CompositeStage::initialize(EventTime at, std::vector<pipeline::Emission>& a
     composites_[i].alarm.evaluate_initial(at, scratch_);
     const std::vector<detectors::StateTransition> transitions = std::move(scratch_.transitions);
     for (const detectors::StateTransition& t : transitions) {
-      emit(composites_[i], t, added);
+      emit(i, t, added);
       propagate(i + 1, t.alarm_name, t.current.value, at, added);
     }
   }
@@ -86,19 +86,22 @@ void CompositeStage::propagate(size_t first, const std::string& name, detectors:
     owned.alarm.on_child_state(name, state, at, scratch_);
     const std::vector<detectors::StateTransition> transitions = std::move(scratch_.transitions);
     for (const detectors::StateTransition& t : transitions) {
-      emit(owned, t, added);
+      emit(i, t, added);
       // Parents come later in topological order.
       propagate(i + 1, t.alarm_name, t.current.value, at, added);
     }
   }
 }
 
-void CompositeStage::emit(Owned& owned, const detectors::StateTransition& t,
+void CompositeStage::emit(size_t index, const detectors::StateTransition& t,
                           std::vector<pipeline::Emission>& added) {
+  Owned& owned = composites_[index];
   ++owned.transitions;
+  // Stage 1 + topological position: at one event time, children are written before parents.
   added.push_back(pipeline::Emission{
-      t.current.timestamp, pipeline::EmissionStream::kEvents, /*stage=*/1, t.alarm_name,
-      sequence_++, detectors::state_change_event(t, owned.alarm.config(), config_->settings),
+      t.current.timestamp, pipeline::EmissionStream::kEvents, static_cast<uint32_t>(index + 1),
+      t.alarm_name, sequence_++,
+      detectors::state_change_event(t, owned.alarm.config(), config_->settings),
       pipeline::StateChangeNote{t.alarm_name, std::string(detectors::to_string(t.current.value))}});
 }
 

@@ -6,11 +6,12 @@
 ///
 /// Order within a step: state changes are applied in emission order (event time, then alarm
 /// name); for each, composites run in topological order (children first), so a composite's own
-/// transition reaches its parents at the same event time. A composite's first evaluation happens
-/// at the run's first one-minute tick, after the child states of that tick are known (a child
-/// starting in OK does not make the composite flip twice). Composite transitions are written as
-/// events like metric alarms' (same shape, `configuration` with the rule), stamped with the
-/// event time of the change that caused them.
+/// transition reaches its parents at the same event time. Composite events sort after the
+/// metric alarms' at the same event time, children before parents (Emission::stage). A composite's
+/// first evaluation happens at the run's first one-minute tick, after the child states of that tick
+/// are known (a child starting in OK does not make the composite flip twice). Composite transitions
+/// are written as events like metric alarms' (same shape, `configuration` with the rule), stamped
+/// with the event time of the change that caused them.
 ///
 /// Because it reads only the merged stream, what it emits does not depend on the shard count.
 /// Thread-safety: used by the runtime's coordinator thread only.
@@ -50,7 +51,7 @@ class CompositeStage final : public pipeline::StepStage {
   /// and applying those in turn.
   void propagate(size_t first, const std::string& name, detectors::AlarmState state,
                  pipeline::EventTime at, std::vector<pipeline::Emission>& added);
-  void emit(Owned& owned, const detectors::StateTransition& t,
+  void emit(size_t index, const detectors::StateTransition& t,
             std::vector<pipeline::Emission>& added);
 
   std::shared_ptr<const pipeline::Config> config_;

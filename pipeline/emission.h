@@ -35,9 +35,10 @@ struct StateChangeNote {
 struct Emission {
   EventTime time;
   EmissionStream stream = EmissionStream::kEvents;
-  /// 0 for what the shards emit; higher for what runs after them (composite alarms use 1), so
-  /// that at one event time an effect is written after its cause.
-  uint8_t stage = 0;
+  /// 0 for what the shards emit; higher for what runs after them (composite alarms use 1 plus
+  /// their position in topological order), so that at one event time an effect is written after
+  /// its cause.
+  uint32_t stage = 0;
   std::string key;
   uint32_t sequence = 0;
   std::string json;  ///< One JSON object, no trailing newline.
