@@ -40,6 +40,9 @@ const pipeline::MetricDataQuery* returned_entry(const pipeline::MetricAlarmConfi
 
 std::optional<AlarmMetric> alarm_metric(const pipeline::MetricAlarmConfig& alarm,
                                         const pipeline::Settings& settings) {
+  if (!alarm.threshold_metric_id.empty()) {
+    return std::nullopt;  // Band alarms need the band expression: always metric math.
+  }
   if (alarm.metrics.empty()) {
     if (!alarm.statistic) {
       return std::nullopt;

@@ -40,7 +40,8 @@ struct AlarmMetric {
 };
 
 /// The single metric of an alarm that reads one metric directly (classic alarms, and Metrics
-/// alarms whose returned entry is a MetricStat); nullopt for metric-math alarms.
+/// alarms whose returned entry is a MetricStat); nullopt for metric-math alarms, including every
+/// anomaly-detection alarm (its band is an expression, whichever entries return data).
 std::optional<AlarmMetric> alarm_metric(const pipeline::MetricAlarmConfig& alarm,
                                         const pipeline::Settings& settings);
 

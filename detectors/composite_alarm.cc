@@ -1066,6 +1066,9 @@ void CompositeAlarm::evaluate_initial(EventTime at, CompositeOutput& out) {
   }
   at = advance(at);
   evaluated_ = true;
+  // The composite exists from its first evaluation on: its initial INSUFFICIENT_DATA state
+  // (the previousState of the first transition) dates from then.
+  current_.timestamp = at;
   StateRecord next;
   next.value = rule_state();
   next.reason =

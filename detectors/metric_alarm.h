@@ -13,8 +13,8 @@
 /// reason text and reason data (detectors/alarm_reason.h).
 ///
 /// The alarm remembers the datapoints of earlier ticks (detectors/period_history.h), so each
-/// tick aggregates one period instead of the whole range — five times less work for a 3-of-3
-/// alarm, 1,440 times for daily periods evaluated every minute.
+/// tick aggregates one period instead of the whole range: N + extra times less work (five for a
+/// 3-of-3 alarm).
 ///
 /// Rules applied besides the decision: `EvaluateLowSampleCountPercentile: ignore` keeps the state
 /// while the newest period's percentile rests on too few samples; alarms on `AWS/DynamoDB`

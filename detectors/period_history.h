@@ -27,7 +27,7 @@ class PeriodHistory {
  public:
   /// Precondition: period is a positive multiple of cadence; range_periods ≥ 1. Bands (the
   /// lower/upper of band alarms) are remembered only `with_bands`, so that the common static
-  /// alarm pays 32 bytes per slot instead of 72.
+  /// alarm pays 24 bytes per slot (band alarms 32 more).
   PeriodHistory(pipeline::Duration period, pipeline::Duration cadence, int range_periods,
                 bool with_bands = false);
 

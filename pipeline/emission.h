@@ -28,9 +28,10 @@ struct StateChangeNote {
   bool operator==(const StateChangeNote&) const = default;
 };
 
-/// One output line. Emissions are ordered by (time, stream, key, sequence): event time first,
-/// then the emitting component's stable key (an alarm's name), then the order in which that
-/// component emitted them. Every key belongs to exactly one shard, so the order does not depend
+/// One output line. Emissions are ordered by (time, stream, stage, key, sequence): event time
+/// first, then the stream, then the stage (shards before what runs after them), then the
+/// emitting component's stable key (an alarm's name), then the order in which that component
+/// emitted them. Every key belongs to exactly one shard or stage, so the order does not depend
 /// on how keys are spread over shards.
 struct Emission {
   EventTime time;

@@ -8,7 +8,8 @@
 /// different identities never collide. `SeriesInterner` maps canonical keys to dense ids
 /// (0, 1, 2, …) so per-series state can live in flat arrays.
 ///
-/// Thread-safety: none; each shard owns its own interner.
+/// Thread-safety: none. One interner per runtime, used by the coordinator thread (and by shard
+/// processors while they are created, before records flow).
 
 #include <cstdint>
 #include <optional>
@@ -21,7 +22,7 @@
 
 namespace tw::pipeline {
 
-/// A dense, shard-local series number.
+/// A dense series number, unique within one runtime.
 struct SeriesId {
   uint32_t value = 0;
 
