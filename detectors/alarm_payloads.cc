@@ -1,23 +1,20 @@
 #include "detectors/alarm_payloads.h"
 
 #include <array>
+#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <utility>
 #include <vector>
 
+#include "detectors/json_text.h"
 #include "detectors/number_format.h"
 
 namespace tw::detectors {
 namespace {
-
-// Payloads are built as ordered JSON values (key order is part of CloudWatch's format) and then
-// written by `write_json` below rather than by nlohmann's dump: CloudWatch is a Java service and
-// prints doubles as Java's Double.toString does ("Threshold":1.0, 1.0E7), which nlohmann does
-// not for large and small magnitudes.
-using Json = nlohmann::ordered_json;
 
 // ---------------------------------------------------------------------------------------------
 // Deterministic ids.
@@ -146,73 +143,91 @@ std::string uuid_v8(std::string_view domain, std::string_view text, const std::s
 
 // ---------------------------------------------------------------------------------------------
 // JSON text.
+//
+// Payloads are written straight into one string, member by member in CloudWatch's key order,
+// rather than built as a JSON DOM and dumped: they are built on every state transition, and the
+// DOM's allocations and dump cost more than a third of one. Strings are escaped as nlohmann's
+// dump escaped them (json_text.h), so the bytes are the same as when payloads were DOMs.
+// Doubles print as Java's Double.toString does ("Threshold":1.0, 1.0E7): CloudWatch is a Java
+// service.
 
-constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
+// Writes one JSON value left to right. It places the commas (before every member or element
+// but the first of its object or array); the caller keeps objects and arrays balanced and gives
+// every key a value.
+class JsonWriter {
+ public:
+  explicit JsonWriter(std::string& out) : out_(out) {}
 
-std::string quoted(const std::string& text) {
-  return Json(text).dump(-1, ' ', false, kReplace);
-}
+  void begin_object() { open('{'); }
 
-// Recursion depth is that of the payloads built in this file (at most six levels).
-void write_json(const Json& value, std::string& out) {
-  switch (value.type()) {
-    case Json::value_t::object: {
-      out.push_back('{');
-      bool first = true;
-      for (const auto& [key, item] : value.items()) {
-        if (!first) {
-          out.push_back(',');
-        }
-        first = false;
-        out += quoted(key);
-        out.push_back(':');
-        write_json(item, out);
-      }
-      out.push_back('}');
-      return;
-    }
-    case Json::value_t::array: {
-      out.push_back('[');
-      bool first = true;
-      for (const auto& item : value) {
-        if (!first) {
-          out.push_back(',');
-        }
-        first = false;
-        write_json(item, out);
-      }
-      out.push_back(']');
-      return;
-    }
-    case Json::value_t::number_float: {
-      // JSON has no NaN or infinity; validation keeps them out of thresholds anyway.
-      const double d = value.get<double>();
-      out += std::isfinite(d) ? java_double(d) : std::string("null");
-      return;
-    }
-    default:
-      out += value.dump(-1, ' ', false, kReplace);
-      return;
+  void end_object() { close('}'); }
+
+  void begin_array() { open('['); }
+
+  void end_array() { close(']'); }
+
+  // The key of the next member; one value call (or a begin_*) must follow.
+  JsonWriter& key(std::string_view name) {
+    separate();
+    append_json_string(out_, name);
+    out_.push_back(':');
+    comma_ = false;
+    return *this;
   }
-}
 
-std::string to_text(const Json& value) {
-  std::string out;
-  write_json(value, out);
-  return out;
-}
+  void str(std::string_view text) {
+    separate();
+    append_json_string(out_, text);
+    comma_ = true;
+  }
 
-Json str(std::string_view text) {
-  Json out = std::string(text);  // Not `return {...}`: braces would make a one-element array.
-  return out;
-}
+  void integer(int64_t value) {
+    std::array<char, 24> buf{};
+    const auto result = std::to_chars(buf.data(), buf.data() + buf.size(), value);
+    raw(std::string_view(buf.data(), static_cast<size_t>(result.ptr - buf.data())));
+  }
 
-Json string_array(const std::vector<std::string>& items) {
-  Json out = Json::array();
+  void boolean(bool value) { raw(value ? "true" : "false"); }
+
+  void null() { raw("null"); }
+
+  // JSON has no NaN or infinity; validation keeps them out of thresholds anyway.
+  void number(double value) { raw(std::isfinite(value) ? java_double(value) : "null"); }
+
+ private:
+  void separate() {
+    if (comma_) {
+      out_.push_back(',');
+    }
+  }
+
+  void open(char bracket) {
+    separate();
+    out_.push_back(bracket);
+    comma_ = false;
+  }
+
+  void close(char bracket) {
+    out_.push_back(bracket);
+    comma_ = true;
+  }
+
+  void raw(std::string_view text) {
+    separate();
+    out_ += text;
+    comma_ = true;
+  }
+
+  std::string& out_;
+  bool comma_ = false;  // Whether a value precedes at this level, so the next needs a comma.
+};
+
+void write_string_array(JsonWriter& w, const std::vector<std::string>& items) {
+  w.begin_array();
   for (const auto& item : items) {
-    out.push_back(item);
+    w.str(item);
   }
-  return out;
+  w.end_array();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -271,18 +286,18 @@ std::string_view sns_statistic_name(pipeline::Statistic::Kind kind) {
 constexpr std::string_view kUnsetTreatMissingData =
     "- TreatMissingData:                    missing";
 
-std::string treat_missing_data_text(const pipeline::MetricAlarmConfig& alarm) {
+std::string_view treat_missing_data_text(const pipeline::MetricAlarmConfig& alarm) {
   if (!alarm.treat_missing_data_set) {
-    return std::string(kUnsetTreatMissingData);
+    return kUnsetTreatMissingData;
   }
-  return std::string(pipeline::to_string(alarm.treat_missing_data));
+  return pipeline::to_string(alarm.treat_missing_data);
 }
 
-std::string low_sample_count_text(const pipeline::MetricAlarmConfig& alarm) {
+std::string_view low_sample_count_text(const pipeline::MetricAlarmConfig& alarm) {
   if (!alarm.evaluate_low_sample_count_percentile) {
     return "";
   }
-  return std::string(pipeline::to_string(*alarm.evaluate_low_sample_count_percentile));
+  return pipeline::to_string(*alarm.evaluate_low_sample_count_percentile);
 }
 
 // The transition normally carries the alarm's name and ARN; the config and settings stand in
@@ -304,173 +319,247 @@ Identity identity_of(const StateTransition& t, const std::string& config_name,
 // ---------------------------------------------------------------------------------------------
 // EventBridge.
 
-Json event_state(const StateRecord& record) {
-  Json out = Json::object();
-  out["value"] = str(to_string(record.value));
-  out["reason"] = record.reason;
+void write_event_state(JsonWriter& w, const StateRecord& record) {
+  w.begin_object();
+  w.key("value").str(to_string(record.value));
+  w.key("reason").str(record.reason);
   if (!record.reason_data.empty()) {
-    out["reasonData"] = record.reason_data;
+    w.key("reasonData").str(record.reason_data);
   }
-  out["timestamp"] = pipeline::format_cloudwatch_timestamp(record.timestamp);
+  w.key("timestamp").str(pipeline::format_cloudwatch_timestamp(record.timestamp));
   if (record.actions_suppressed_by != SuppressedBy::kNone) {
-    out["actionsSuppressedBy"] = str(to_string(record.actions_suppressed_by));
+    w.key("actionsSuppressedBy").str(to_string(record.actions_suppressed_by));
     // CloudWatch always pairs the two; its reason reads "Actions suppressed by WaitPeriod".
-    out["actionsSuppressedReason"] =
-        record.actions_suppressed_reason.empty()
-            ? "Actions suppressed by " + std::string(to_string(record.actions_suppressed_by))
-            : record.actions_suppressed_reason;
+    w.key("actionsSuppressedReason");
+    if (record.actions_suppressed_reason.empty()) {
+      w.str("Actions suppressed by " + std::string(to_string(record.actions_suppressed_by)));
+    } else {
+      w.str(record.actions_suppressed_reason);
+    }
   }
-  return out;
+  w.end_object();
 }
 
-Json event_metric_stat(const pipeline::MetricStat& stat) {
-  Json dimensions = Json::object();
-  for (const auto& d : stat.dimensions) {
-    dimensions[d.name] = d.value;
+// Dimensions as an object, name → value. A name given twice (validation should not let it
+// through) is one member, in the place of its first occurrence, with the value of its last:
+// what assigning them in turn to an ordered JSON object did when events were built that way.
+void write_event_dimensions(JsonWriter& w, const std::vector<pipeline::Dimension>& dimensions) {
+  w.begin_object();
+  for (size_t i = 0; i < dimensions.size(); ++i) {
+    const std::string& name = dimensions[i].name;
+    bool repeated = false;
+    for (size_t j = 0; j < i && !repeated; ++j) {
+      repeated = dimensions[j].name == name;
+    }
+    if (repeated) {
+      continue;
+    }
+    const std::string* value = &dimensions[i].value;
+    for (size_t j = i + 1; j < dimensions.size(); ++j) {
+      if (dimensions[j].name == name) {
+        value = &dimensions[j].value;
+      }
+    }
+    w.key(name).str(*value);
   }
-  Json metric = Json::object();
-  metric["namespace"] = stat.namespace_name;
-  metric["name"] = stat.metric_name;
-  metric["dimensions"] = std::move(dimensions);
-  Json out = Json::object();
-  out["metric"] = std::move(metric);
-  out["period"] = stat.period;
-  out["stat"] = statistic_text(stat.stat);
+  w.end_object();
+}
+
+// The fields of a MetricStat, passed one by one so that the MetricName form of an alarm can be
+// written without copying its fields into a MetricStat first.
+struct MetricStatFields {
+  const std::string& namespace_name;
+  const std::string& metric_name;
+  const std::vector<pipeline::Dimension>& dimensions;
+  int period;
+  const pipeline::Statistic& stat;
+  const std::optional<pipeline::Unit>& unit;
+};
+
+MetricStatFields fields_of(const pipeline::MetricStat& stat) {
+  return {stat.namespace_name, stat.metric_name, stat.dimensions,
+          stat.period,         stat.stat,        stat.unit};
+}
+
+void write_event_metric_stat(JsonWriter& w, const MetricStatFields& stat) {
+  w.begin_object();
+  w.key("metric").begin_object();
+  w.key("namespace").str(stat.namespace_name);
+  w.key("name").str(stat.metric_name);
+  w.key("dimensions");
+  write_event_dimensions(w, stat.dimensions);
+  w.end_object();
+  w.key("period").integer(stat.period);
+  w.key("stat").str(statistic_text(stat.stat));
   if (stat.unit) {
-    out["unit"] = str(pipeline::to_string(*stat.unit));
+    w.key("unit").str(pipeline::to_string(*stat.unit));
   }
-  return out;
+  w.end_object();
 }
 
-Json event_query(const pipeline::MetricDataQuery& query) {
-  Json out = Json::object();
-  out["id"] = query.id;
+void write_event_query(JsonWriter& w, const pipeline::MetricDataQuery& query) {
+  w.begin_object();
+  w.key("id").str(query.id);
   if (query.metric_stat) {
-    out["metricStat"] = event_metric_stat(*query.metric_stat);
+    w.key("metricStat");
+    write_event_metric_stat(w, fields_of(*query.metric_stat));
   } else {
-    out["expression"] = query.expression;
+    w.key("expression").str(query.expression);
   }
   if (!query.label.empty()) {
-    out["label"] = query.label;
+    w.key("label").str(query.label);
   }
-  out["returnData"] = query.return_data;
+  w.key("returnData").boolean(query.return_data);
   if (query.period) {
-    out["period"] = *query.period;
+    w.key("period").integer(*query.period);
   }
   if (!query.account_id.empty()) {
-    out["accountId"] = query.account_id;
+    w.key("accountId").str(query.account_id);
   }
-  return out;
+  w.end_object();
 }
 
-std::string event_text(const StateTransition& t, const Identity& id,
-                       const pipeline::Settings& settings, Json configuration) {
-  Json detail = Json::object();
-  detail["alarmName"] = id.name;
-  detail["state"] = event_state(t.current);
-  detail["previousState"] = event_state(t.previous);
-  detail["configuration"] = std::move(configuration);
+// Room for the event's fixed text (about 540 bytes with a single-metric configuration) and its
+// variable parts, the reason data growing by its escaped quotes, so that most events are
+// written without the string growing.
+size_t event_size_hint(const StateTransition& t, const Identity& id,
+                       const pipeline::Settings& settings, size_t configuration_size) {
+  const size_t reason_data = t.current.reason_data.size() + t.previous.reason_data.size();
+  return 640 + id.name.size() + 2 * id.arn.size() + settings.account_id.size() +
+         settings.region.size() + t.current.reason.size() + t.previous.reason.size() + reason_data +
+         reason_data / 4 + configuration_size;
+}
 
-  Json event = Json::object();
-  event["version"] = "0";
-  event["id"] = transition_event_id(id.arn, t.current.timestamp, t.current.value);
-  event["detail-type"] = "CloudWatch Alarm State Change";
-  event["source"] = "aws.cloudwatch";
-  event["account"] = settings.account_id;
-  event["time"] = pipeline::format_iso8601_seconds(t.current.timestamp);
-  event["region"] = settings.region;
-  event["resources"] = Json::array({id.arn});
-  event["detail"] = std::move(detail);
-  return to_text(event);
+// The event around its `configuration`, which `write_configuration(w)` writes as one value.
+template <typename WriteConfiguration>
+std::string event_text(const StateTransition& t, const Identity& id,
+                       const pipeline::Settings& settings, size_t configuration_size,
+                       const WriteConfiguration& write_configuration) {
+  std::string out;
+  out.reserve(event_size_hint(t, id, settings, configuration_size));
+  JsonWriter w(out);
+  w.begin_object();
+  w.key("version").str("0");
+  w.key("id").str(transition_event_id(id.arn, t.current.timestamp, t.current.value));
+  w.key("detail-type").str("CloudWatch Alarm State Change");
+  w.key("source").str("aws.cloudwatch");
+  w.key("account").str(settings.account_id);
+  w.key("time").str(pipeline::format_iso8601_seconds(t.current.timestamp));
+  w.key("region").str(settings.region);
+  w.key("resources").begin_array();
+  w.str(id.arn);
+  w.end_array();
+  w.key("detail").begin_object();
+  w.key("alarmName").str(id.name);
+  w.key("state");
+  write_event_state(w, t.current);
+  w.key("previousState");
+  write_event_state(w, t.previous);
+  w.key("configuration");
+  write_configuration(w);
+  w.end_object();
+  w.end_object();
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
 // SNS.
 
-Json sns_dimensions(const std::vector<pipeline::Dimension>& dimensions) {
-  Json out = Json::array();
+void write_sns_dimensions(JsonWriter& w, const std::vector<pipeline::Dimension>& dimensions) {
+  w.begin_array();
   for (const auto& d : dimensions) {
-    Json entry = Json::object();
-    entry["value"] = d.value;  // CloudWatch's order: value first.
-    entry["name"] = d.name;
-    out.push_back(std::move(entry));
+    w.begin_object();
+    w.key("value").str(d.value);  // CloudWatch's order: value first.
+    w.key("name").str(d.name);
+    w.end_object();
   }
-  return out;
+  w.end_array();
 }
 
 // Queries inside the SNS Trigger come with their keys sorted alphabetically, as CloudWatch's
 // serializer writes them (unlike the rest of the message).
-Json sns_query(const pipeline::MetricDataQuery& query) {
-  Json out = Json::object();
+void write_sns_query(JsonWriter& w, const pipeline::MetricDataQuery& query) {
+  w.begin_object();
   if (!query.account_id.empty()) {
-    out["AccountId"] = query.account_id;
+    w.key("AccountId").str(query.account_id);
   }
   if (!query.metric_stat) {
-    out["Expression"] = query.expression;
+    w.key("Expression").str(query.expression);
   }
-  out["Id"] = query.id;
+  w.key("Id").str(query.id);
   if (!query.label.empty()) {
-    out["Label"] = query.label;
+    w.key("Label").str(query.label);
   }
   if (query.metric_stat) {
     const pipeline::MetricStat& stat = *query.metric_stat;
-    Json metric = Json::object();
-    metric["Dimensions"] = sns_dimensions(stat.dimensions);
-    metric["MetricName"] = stat.metric_name;
-    metric["Namespace"] = stat.namespace_name;
-    Json metric_stat = Json::object();
-    metric_stat["Metric"] = std::move(metric);
-    metric_stat["Period"] = stat.period;
-    metric_stat["Stat"] = statistic_text(stat.stat);
+    w.key("MetricStat").begin_object();
+    w.key("Metric").begin_object();
+    w.key("Dimensions");
+    write_sns_dimensions(w, stat.dimensions);
+    w.key("MetricName").str(stat.metric_name);
+    w.key("Namespace").str(stat.namespace_name);
+    w.end_object();
+    w.key("Period").integer(stat.period);
+    w.key("Stat").str(statistic_text(stat.stat));
     if (stat.unit) {
-      metric_stat["Unit"] = str(pipeline::to_string(*stat.unit));
+      w.key("Unit").str(pipeline::to_string(*stat.unit));
     }
-    out["MetricStat"] = std::move(metric_stat);
+    w.end_object();
   }
   if (query.period) {
-    out["Period"] = *query.period;
+    w.key("Period").integer(*query.period);
   }
-  out["ReturnData"] = query.return_data;
-  return out;
+  w.key("ReturnData").boolean(query.return_data);
+  w.end_object();
 }
 
-Json sns_trigger(const pipeline::MetricAlarmConfig& alarm) {
-  Json out = Json::object();
+void write_sns_trigger(JsonWriter& w, const pipeline::MetricAlarmConfig& alarm) {
+  w.begin_object();
   if (alarm.metrics.empty()) {
-    out["MetricName"] = alarm.metric_name;
-    out["Namespace"] = alarm.namespace_name;
+    w.key("MetricName").str(alarm.metric_name);
+    w.key("Namespace").str(alarm.namespace_name);
     if (alarm.statistic) {
       const bool extended = alarm.statistic_is_extended ||
                             alarm.statistic->kind == pipeline::Statistic::Kind::kPercentile;
-      out["StatisticType"] = extended ? "ExtendedStatistic" : "Statistic";
-      out["Statistic"] = extended ? statistic_text(*alarm.statistic)
-                                  : std::string(sns_statistic_name(alarm.statistic->kind));
+      w.key("StatisticType").str(extended ? "ExtendedStatistic" : "Statistic");
+      w.key("Statistic");
+      if (extended) {
+        w.str(statistic_text(*alarm.statistic));
+      } else {
+        w.str(sns_statistic_name(alarm.statistic->kind));
+      }
     }
-    out["Unit"] = alarm.unit ? str(pipeline::to_string(*alarm.unit)) : Json(nullptr);
-    out["Dimensions"] = sns_dimensions(alarm.dimensions);
+    w.key("Unit");
+    if (alarm.unit) {
+      w.str(pipeline::to_string(*alarm.unit));
+    } else {
+      w.null();
+    }
+    w.key("Dimensions");
+    write_sns_dimensions(w, alarm.dimensions);
   }
-  out["Period"] = alarm.period;
-  out["EvaluationPeriods"] = alarm.evaluation_periods;
+  w.key("Period").integer(alarm.period);
+  w.key("EvaluationPeriods").integer(alarm.evaluation_periods);
   if (alarm.datapoints_to_alarm) {
-    out["DatapointsToAlarm"] = *alarm.datapoints_to_alarm;
+    w.key("DatapointsToAlarm").integer(*alarm.datapoints_to_alarm);
   }
-  out["ComparisonOperator"] = str(pipeline::to_string(alarm.comparison_operator));
+  w.key("ComparisonOperator").str(pipeline::to_string(alarm.comparison_operator));
   if (alarm.threshold) {
-    out["Threshold"] = *alarm.threshold;
+    w.key("Threshold").number(*alarm.threshold);
   }
   if (!alarm.threshold_metric_id.empty()) {
-    out["ThresholdMetricId"] = alarm.threshold_metric_id;
+    w.key("ThresholdMetricId").str(alarm.threshold_metric_id);
   }
-  out["TreatMissingData"] = treat_missing_data_text(alarm);
-  out["EvaluateLowSampleCountPercentile"] = low_sample_count_text(alarm);
+  w.key("TreatMissingData").str(treat_missing_data_text(alarm));
+  w.key("EvaluateLowSampleCountPercentile").str(low_sample_count_text(alarm));
   if (!alarm.metrics.empty()) {
-    Json metrics = Json::array();
+    w.key("Metrics").begin_array();
     for (const auto& query : alarm.metrics) {
-      metrics.push_back(sns_query(query));
+      write_sns_query(w, query);
     }
-    out["Metrics"] = std::move(metrics);
+    w.end_array();
   }
-  return out;
+  w.end_object();
 }
 
 struct SnsCommon {
@@ -480,23 +569,32 @@ struct SnsCommon {
   const std::vector<std::string>& insufficient_data_actions;
 };
 
-Json sns_body(const StateTransition& t, const Identity& id, const SnsCommon& common,
-              const pipeline::Settings& settings, pipeline::EventTime config_updated) {
-  Json out = Json::object();
-  out["AlarmName"] = id.name;
-  out["AlarmDescription"] = common.description.empty() ? Json(nullptr) : Json(common.description);
-  out["AWSAccountId"] = settings.account_id;
-  out["AlarmConfigurationUpdatedTimestamp"] = pipeline::format_cloudwatch_timestamp(config_updated);
-  out["NewStateValue"] = str(to_string(t.current.value));
-  out["NewStateReason"] = t.current.reason;
-  out["StateChangeTime"] = pipeline::format_cloudwatch_timestamp(t.current.timestamp);
-  out["Region"] = str(region_display_name(settings.region));
-  out["AlarmArn"] = id.arn;
-  out["OldStateValue"] = str(to_string(t.previous.value));
-  out["OKActions"] = string_array(common.ok_actions);
-  out["AlarmActions"] = string_array(common.alarm_actions);
-  out["InsufficientDataActions"] = string_array(common.insufficient_data_actions);
-  return out;
+// The members every SNS message starts with, inside its (open) top-level object.
+void write_sns_common(JsonWriter& w, const StateTransition& t, const Identity& id,
+                      const SnsCommon& common, const pipeline::Settings& settings,
+                      pipeline::EventTime config_updated) {
+  w.key("AlarmName").str(id.name);
+  w.key("AlarmDescription");
+  if (common.description.empty()) {
+    w.null();
+  } else {
+    w.str(common.description);
+  }
+  w.key("AWSAccountId").str(settings.account_id);
+  w.key("AlarmConfigurationUpdatedTimestamp")
+      .str(pipeline::format_cloudwatch_timestamp(config_updated));
+  w.key("NewStateValue").str(to_string(t.current.value));
+  w.key("NewStateReason").str(t.current.reason);
+  w.key("StateChangeTime").str(pipeline::format_cloudwatch_timestamp(t.current.timestamp));
+  w.key("Region").str(region_display_name(settings.region));
+  w.key("AlarmArn").str(id.arn);
+  w.key("OldStateValue").str(to_string(t.previous.value));
+  w.key("OKActions");
+  write_string_array(w, common.ok_actions);
+  w.key("AlarmActions");
+  write_string_array(w, common.alarm_actions);
+  w.key("InsufficientDataActions");
+  write_string_array(w, common.insufficient_data_actions);
 }
 
 std::string sns_subject(const StateTransition& t, const Identity& id,
@@ -513,46 +611,47 @@ std::string sns_subject(const StateTransition& t, const Identity& id,
 // (reference §4.3). It is trailwatch's own output, but it passed through a StateRecord that
 // SetAlarmState tooling may also fill, so anything malformed degrades to fewer children rather
 // than to an exception.
-Json triggering_children(const std::string& reason_data) {
-  Json out = Json::array();
-  if (reason_data.empty()) {
-    return out;
+// One child as {Arn, State {Value, Timestamp}}; nothing for an entry without a string `arn`.
+void write_triggering_child(JsonWriter& w, const nlohmann::json& child) {
+  if (!child.is_object()) {
+    return;
   }
-  const nlohmann::json parsed =
-      nlohmann::json::parse(reason_data.begin(), reason_data.end(), nullptr, false);
-  if (!parsed.is_object()) {
-    return out;
+  const auto arn = child.find("arn");
+  if (arn == child.end() || !arn->is_string()) {
+    return;
   }
-  const auto alarms = parsed.find("triggeringAlarms");
-  if (alarms == parsed.end() || !alarms->is_array()) {
-    return out;
-  }
-  for (const auto& child : *alarms) {
-    if (!child.is_object()) {
-      continue;
+  w.begin_object();
+  w.key("Arn").str(arn->get_ref<const std::string&>());
+  w.key("State").begin_object();
+  const auto state = child.find("state");
+  if (state != child.end() && state->is_object()) {
+    const auto value = state->find("value");
+    if (value != state->end() && value->is_string()) {
+      w.key("Value").str(value->get_ref<const std::string&>());
     }
-    const auto arn = child.find("arn");
-    if (arn == child.end() || !arn->is_string()) {
-      continue;
+    const auto timestamp = state->find("timestamp");
+    if (timestamp != state->end() && timestamp->is_string()) {
+      w.key("Timestamp").str(timestamp->get_ref<const std::string&>());
     }
-    Json state = Json::object();
-    const auto child_state = child.find("state");
-    if (child_state != child.end() && child_state->is_object()) {
-      const auto value = child_state->find("value");
-      if (value != child_state->end() && value->is_string()) {
-        state["Value"] = value->get<std::string>();
+  }
+  w.end_object();
+  w.end_object();
+}
+
+void write_triggering_children(JsonWriter& w, const std::string& reason_data) {
+  w.begin_array();
+  if (!reason_data.empty()) {
+    const nlohmann::json parsed =
+        nlohmann::json::parse(reason_data.begin(), reason_data.end(), nullptr, false);
+    // find() gives end() on anything but an object, a failed parse included.
+    const auto alarms = parsed.find("triggeringAlarms");
+    if (alarms != parsed.end() && alarms->is_array()) {
+      for (const auto& child : *alarms) {
+        write_triggering_child(w, child);
       }
-      const auto timestamp = child_state->find("timestamp");
-      if (timestamp != child_state->end() && timestamp->is_string()) {
-        state["Timestamp"] = timestamp->get<std::string>();
-      }
     }
-    Json entry = Json::object();
-    entry["Arn"] = arn->get<std::string>();
-    entry["State"] = std::move(state);
-    out.push_back(std::move(entry));
   }
-  return out;
+  w.end_array();
 }
 
 // Display names as CloudWatch writes them in SNS messages: the long names of the AWS SDK for
@@ -629,51 +728,62 @@ std::string_view region_display_name(std::string_view region) {
 std::string state_change_event(const StateTransition& t, const pipeline::MetricAlarmConfig& alarm,
                                const pipeline::Settings& settings) {
   const Identity id = identity_of(t, alarm.alarm_name, settings);
-  Json metrics = Json::array();
-  if (alarm.metrics.empty()) {
-    pipeline::MetricStat stat;
-    stat.namespace_name = alarm.namespace_name;
-    stat.metric_name = alarm.metric_name;
-    stat.dimensions = alarm.dimensions;
-    stat.period = alarm.period;
-    stat.stat = alarm.statistic.value_or(pipeline::Statistic{});
-    stat.unit = alarm.unit;
-    Json query = Json::object();
-    query["id"] = single_metric_query_id(id.arn);
-    query["metricStat"] = event_metric_stat(stat);
-    query["returnData"] = true;
-    metrics.push_back(std::move(query));
-  } else {
-    for (const auto& query : alarm.metrics) {
-      metrics.push_back(event_query(query));
-    }
-  }
   // CloudWatch leaves out what is unset rather than writing null or "" (reasonData too), so an
   // alarm without a description has no `description` key.
-  Json configuration = Json::object();
-  if (!alarm.alarm_description.empty()) {
-    configuration["description"] = alarm.alarm_description;
+  const auto write_configuration = [&](JsonWriter& w) {
+    w.begin_object();
+    if (!alarm.alarm_description.empty()) {
+      w.key("description").str(alarm.alarm_description);
+    }
+    w.key("metrics").begin_array();
+    if (alarm.metrics.empty()) {
+      w.begin_object();
+      w.key("id").str(single_metric_query_id(id.arn));
+      w.key("metricStat");
+      write_event_metric_stat(
+          w,
+          MetricStatFields{alarm.namespace_name, alarm.metric_name, alarm.dimensions, alarm.period,
+                           alarm.statistic.value_or(pipeline::Statistic{}), alarm.unit});
+      w.key("returnData").boolean(true);
+      w.end_object();
+    } else {
+      for (const auto& query : alarm.metrics) {
+        write_event_query(w, query);
+      }
+    }
+    w.end_array();
+    w.end_object();
+  };
+  // The variable-length text of a single-metric configuration (event_size_hint's constant
+  // covers its fixed text); math queries are left to the string's growth.
+  size_t configuration_size =
+      alarm.alarm_description.size() + alarm.namespace_name.size() + alarm.metric_name.size();
+  for (const auto& d : alarm.dimensions) {
+    configuration_size += d.name.size() + d.value.size() + 6;
   }
-  configuration["metrics"] = std::move(metrics);
-  return event_text(t, id, settings, std::move(configuration));
+  return event_text(t, id, settings, configuration_size, write_configuration);
 }
 
 std::string state_change_event(const StateTransition& t,
                                const pipeline::CompositeAlarmConfig& alarm,
                                const pipeline::Settings& settings) {
   const Identity id = identity_of(t, alarm.alarm_name, settings);
-  Json configuration = Json::object();
-  configuration["alarmRule"] = alarm.alarm_rule;
-  if (!alarm.actions_suppressor.empty()) {
-    configuration["actionsSuppressor"] = alarm.actions_suppressor;
-  }
-  if (alarm.actions_suppressor_wait_period) {
-    configuration["actionsSuppressorWaitPeriod"] = *alarm.actions_suppressor_wait_period;
-  }
-  if (alarm.actions_suppressor_extension_period) {
-    configuration["actionsSuppressorExtensionPeriod"] = *alarm.actions_suppressor_extension_period;
-  }
-  return event_text(t, id, settings, std::move(configuration));
+  const auto write_configuration = [&](JsonWriter& w) {
+    w.begin_object();
+    w.key("alarmRule").str(alarm.alarm_rule);
+    if (!alarm.actions_suppressor.empty()) {
+      w.key("actionsSuppressor").str(alarm.actions_suppressor);
+    }
+    if (alarm.actions_suppressor_wait_period) {
+      w.key("actionsSuppressorWaitPeriod").integer(*alarm.actions_suppressor_wait_period);
+    }
+    if (alarm.actions_suppressor_extension_period) {
+      w.key("actionsSuppressorExtensionPeriod").integer(*alarm.actions_suppressor_extension_period);
+    }
+    w.end_object();
+  };
+  return event_text(t, id, settings, alarm.alarm_rule.size() + alarm.actions_suppressor.size(),
+                    write_configuration);
 }
 
 SnsMessage sns_message(const StateTransition& t, const pipeline::MetricAlarmConfig& alarm,
@@ -681,9 +791,14 @@ SnsMessage sns_message(const StateTransition& t, const pipeline::MetricAlarmConf
   const Identity id = identity_of(t, alarm.alarm_name, settings);
   const SnsCommon common{alarm.alarm_description, alarm.ok_actions, alarm.alarm_actions,
                          alarm.insufficient_data_actions};
-  Json body = sns_body(t, id, common, settings, config_updated);
-  body["Trigger"] = sns_trigger(alarm);
-  return SnsMessage{sns_subject(t, id, settings), to_text(body)};
+  std::string body;
+  JsonWriter w(body);
+  w.begin_object();
+  write_sns_common(w, t, id, common, settings, config_updated);
+  w.key("Trigger");
+  write_sns_trigger(w, alarm);
+  w.end_object();
+  return SnsMessage{sns_subject(t, id, settings), std::move(body)};
 }
 
 SnsMessage sns_message(const StateTransition& t, const pipeline::CompositeAlarmConfig& alarm,
@@ -691,10 +806,15 @@ SnsMessage sns_message(const StateTransition& t, const pipeline::CompositeAlarmC
   const Identity id = identity_of(t, alarm.alarm_name, settings);
   const SnsCommon common{alarm.alarm_description, alarm.ok_actions, alarm.alarm_actions,
                          alarm.insufficient_data_actions};
-  Json body = sns_body(t, id, common, settings, config_updated);
-  body["AlarmRule"] = alarm.alarm_rule;
-  body["TriggeringChildren"] = triggering_children(t.current.reason_data);
-  return SnsMessage{sns_subject(t, id, settings), to_text(body)};
+  std::string body;
+  JsonWriter w(body);
+  w.begin_object();
+  write_sns_common(w, t, id, common, settings, config_updated);
+  w.key("AlarmRule").str(alarm.alarm_rule);
+  w.key("TriggeringChildren");
+  write_triggering_children(w, t.current.reason_data);
+  w.end_object();
+  return SnsMessage{sns_subject(t, id, settings), std::move(body)};
 }
 
 }  // namespace tw::detectors

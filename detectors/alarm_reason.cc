@@ -1,9 +1,9 @@
 #include "detectors/alarm_reason.h"
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 #include <vector>
 
+#include "detectors/json_text.h"
 #include "detectors/number_format.h"
 
 namespace tw::detectors {
@@ -18,10 +18,6 @@ std::string plural(size_t n, std::string_view singular, std::string_view many) {
 
 std::string_view was_were(size_t n) {
   return n == 1 ? "was" : "were";
-}
-
-std::string json_string(std::string_view text) {
-  return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string datapoint_item(const PeriodDatapoint& d) {

@@ -4,9 +4,9 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
-#include <nlohmann/json.hpp>
 
 #include "detectors/alarm_reason.h"
+#include "detectors/json_text.h"
 
 namespace tw::detectors {
 
@@ -168,7 +168,8 @@ std::optional<StateTransition> MetricAlarm::decide_and_record(
   }
   if (emit_datapoints_) {
     out.add(evaluation_time, pipeline::EmissionStream::kDatapoints, config.alarm_name,
-            format_datapoint_line(config.alarm_name, evaluation_time, newest));
+            format_datapoint_line(config.alarm_name, evaluation_time, newest,
+                                  has_band_operator(config)));
   }
   if (newest.value) {
     last_data_start_ = newest.start;
@@ -323,9 +324,9 @@ std::string format_number(double value) {
 }
 
 std::string format_datapoint_line(std::string_view alarm_name, EventTime evaluation_time,
-                                  const PeriodDatapoint& datapoint) {
+                                  const PeriodDatapoint& datapoint, bool band) {
   std::string line = R"({"alarm":)";
-  line += nlohmann::json(alarm_name).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  append_json_string(line, alarm_name);
   line += R"(,"evaluation_time":")";
   line += pipeline::format_iso8601_seconds(evaluation_time);
   line += R"(","period_start":")";
@@ -334,7 +335,7 @@ std::string format_datapoint_line(std::string_view alarm_name, EventTime evaluat
   line += datapoint.value ? format_number(*datapoint.value) : "null";
   line += R"(,"sample_count":)";
   line += format_number(datapoint.sample_count);
-  if (datapoint.lower || datapoint.upper) {
+  if (band || datapoint.lower || datapoint.upper) {
     line += R"(,"lower":)";
     line += datapoint.lower ? format_number(*datapoint.lower) : "null";
     line += R"(,"upper":)";

@@ -158,9 +158,10 @@ class MetricAlarm {
 
 /// The datapoints-stream line of one evaluated period:
 /// `{"alarm":NAME,"evaluation_time":ISO,"period_start":ISO,"value":V|null,"sample_count":N}`,
-/// plus `"lower"` and `"upper"` for band alarms.
+/// plus `"lower":L|null,"upper":U|null` when `band` (band alarms always show their band, null
+/// while there is none, so a reader can tell "no band yet" from "not a band alarm").
 std::string format_datapoint_line(std::string_view alarm_name, pipeline::EventTime evaluation_time,
-                                  const PeriodDatapoint& datapoint);
+                                  const PeriodDatapoint& datapoint, bool band = false);
 
 /// Shortest decimal text that reads back as the same double ("21.5", "0.1", "1e+21").
 std::string format_number(double value);

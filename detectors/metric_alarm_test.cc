@@ -386,6 +386,14 @@ TEST(FormatDatapointLine, AddsTheBandForBandAlarms) {
             R"("lower":1,"upper":9.5})");
 }
 
+TEST(FormatDatapointLine, BandAlarmsShowAMissingBandAsNull) {
+  const PeriodDatapoint d{EventTime::from_seconds(0), 5.0, 1};
+  EXPECT_EQ(format_datapoint_line("a", EventTime::from_seconds(60), d, /*band=*/true),
+            R"({"alarm":"a","evaluation_time":"1970-01-01T00:01:00Z",)"
+            R"("period_start":"1970-01-01T00:00:00Z","value":5,"sample_count":1,)"
+            R"("lower":null,"upper":null})");
+}
+
 TEST(FormatNumber, IsShortestRoundTrip) {
   EXPECT_EQ(format_number(21.5), "21.5");
   EXPECT_EQ(format_number(0.1), "0.1");
