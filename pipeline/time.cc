@@ -164,38 +164,91 @@ std::optional<EventTime> parse_iso8601(std::string_view text) {
   return EventTime::from_millis(seconds * 1000 + millis);
 }
 
+namespace {
+
+// Fixed-width decimal fields written by hand: these run several times per alarm transition, and
+// snprintf (locale lookups, format parsing) cost more than the rest of the formatting.
+void put(std::string& out, unsigned value, int width) {
+  std::array<char, 4> digits{};
+  for (int i = width - 1; i >= 0; --i) {
+    digits.at(static_cast<size_t>(i)) = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  out.append(digits.data(), static_cast<size_t>(width));
+}
+
+// "YYYY-MM-DDTHH:MM:SS"; years outside 0..9999 (never produced by accepted records) fall back to
+// snprintf, which writes them with as many digits as they need.
+void put_date_time(std::string& out, const CivilTime& c) {
+  if (c.year < 0 || c.year > 9999) {
+    std::array<char, 48> buf{};
+    std::snprintf(buf.data(), buf.size(), "%04lld-%02u-%02uT%02u:%02u:%02u",
+                  static_cast<long long>(c.year), c.month, c.day, c.hour, c.minute, c.second);
+    out += buf.data();
+    return;
+  }
+  put(out, static_cast<unsigned>(c.year), 4);
+  out += '-';
+  put(out, c.month, 2);
+  out += '-';
+  put(out, c.day, 2);
+  out += 'T';
+  put(out, c.hour, 2);
+  out += ':';
+  put(out, c.minute, 2);
+  out += ':';
+  put(out, c.second, 2);
+}
+
+}  // namespace
+
 std::string format_cloudwatch_timestamp(EventTime t) {
   const CivilTime c = civil_from_millis(t.millis());
-  std::array<char, 40> buf{};
-  std::snprintf(buf.data(), buf.size(), "%04lld-%02u-%02uT%02u:%02u:%02u.%03u+0000",
-                static_cast<long long>(c.year), c.month, c.day, c.hour, c.minute, c.second,
-                c.millis);
-  return buf.data();
+  std::string out;
+  out.reserve(28);
+  put_date_time(out, c);
+  out += '.';
+  put(out, c.millis, 3);
+  out += "+0000";
+  return out;
 }
 
 std::string format_iso8601_seconds(EventTime t) {
   const CivilTime c = civil_from_millis(t.millis());
-  std::array<char, 40> buf{};
-  std::snprintf(buf.data(), buf.size(), "%04lld-%02u-%02uT%02u:%02u:%02uZ",
-                static_cast<long long>(c.year), c.month, c.day, c.hour, c.minute, c.second);
-  return buf.data();
+  std::string out;
+  out.reserve(24);
+  put_date_time(out, c);
+  out += 'Z';
+  return out;
 }
 
 std::string format_iso8601_millis(EventTime t) {
   const CivilTime c = civil_from_millis(t.millis());
-  std::array<char, 40> buf{};
-  std::snprintf(buf.data(), buf.size(), "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ",
-                static_cast<long long>(c.year), c.month, c.day, c.hour, c.minute, c.second,
-                c.millis);
-  return buf.data();
+  std::string out;
+  out.reserve(28);
+  put_date_time(out, c);
+  out += '.';
+  put(out, c.millis, 3);
+  out += 'Z';
+  return out;
 }
 
 std::string format_reason_timestamp(EventTime t) {
   const CivilTime c = civil_from_millis(t.millis());
-  std::array<char, 40> buf{};
-  std::snprintf(buf.data(), buf.size(), "%02u/%02u/%02u %02u:%02u:%02u", c.day, c.month,
-                static_cast<unsigned>(((c.year % 100) + 100) % 100), c.hour, c.minute, c.second);
-  return buf.data();
+  std::string out;
+  out.reserve(17);
+  put(out, c.day, 2);
+  out += '/';
+  put(out, c.month, 2);
+  out += '/';
+  put(out, static_cast<unsigned>(((c.year % 100) + 100) % 100), 2);
+  out += ' ';
+  put(out, c.hour, 2);
+  out += ':';
+  put(out, c.minute, 2);
+  out += ':';
+  put(out, c.second, 2);
+  return out;
 }
 
 EventTime SystemClock::now() const {

@@ -71,4 +71,17 @@ TEST(ManualClock, MovesOnlyWhenTold) {
 }
 
 }  // namespace
+
+TEST(FormatTimestamps, PadEveryFieldAndKeepYearsOutsideFourDigits) {
+  // 0001-02-03T04:05:06.007: every field needs padding.
+  const EventTime early = EventTime::from_millis(-62'132'730'893'993);
+  EXPECT_EQ(format_cloudwatch_timestamp(early), "0001-02-03T04:05:06.007+0000");
+  EXPECT_EQ(format_iso8601_seconds(early), "0001-02-03T04:05:06Z");
+  EXPECT_EQ(format_iso8601_millis(early), "0001-02-03T04:05:06.007Z");
+  EXPECT_EQ(format_reason_timestamp(early), "03/02/01 04:05:06");
+  // Year 10000 is written in full, not truncated to four digits.
+  EXPECT_EQ(format_iso8601_seconds(EventTime::from_millis(253'402'300'800'000)),
+            "10000-01-01T00:00:00Z");
+}
+
 }  // namespace tw::pipeline
