@@ -23,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,7 +44,7 @@ struct Options {
   double flap_percent = 1.0;
 };
 
-Options parse(int argc, char** argv) {
+std::optional<Options> parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
@@ -57,7 +58,7 @@ Options parse(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: alarm_eval_bench [--alarms N] [--minutes M] [--flap-percent P]\n");
-      std::exit(2);
+      return std::nullopt;
     }
   }
   return o;
@@ -97,7 +98,11 @@ std::shared_ptr<const tw::pipeline::Config> make_config(int alarms) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const Options options = parse(argc, argv);
+  const std::optional<Options> parsed = parse(argc, argv);
+  if (!parsed) {
+    return 2;
+  }
+  const Options& options = *parsed;
   const auto n = static_cast<size_t>(options.alarms);
   const std::shared_ptr<const tw::pipeline::Config> config = make_config(options.alarms);
 

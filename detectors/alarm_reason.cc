@@ -1,6 +1,7 @@
 #include "detectors/alarm_reason.h"
 
 #include <algorithm>
+#include <ranges>
 #include <vector>
 
 #include "detectors/json_text.h"
@@ -54,8 +55,8 @@ std::string transition_name(AlarmState from, AlarmState to) {
 std::string band_relation(ComparisonOperator op, bool negated, const std::vector<double>& lows,
                           const std::vector<double>& highs) {
   const std::string no = negated ? "not " : "";
-  const std::string lower = no + "less than the lower thresholds " + number_list(lows);
-  const std::string upper = no + "greater than the upper thresholds " + number_list(highs);
+  std::string lower = no + "less than the lower thresholds " + number_list(lows);
+  std::string upper = no + "greater than the upper thresholds " + number_list(highs);
   switch (op) {
     case ComparisonOperator::kLessThanLowerThreshold:
       return lower;
@@ -105,8 +106,8 @@ Reason build_reason(const ReasonInput& input) {
       listed.push_back(&input.range[slot]);
     }
   }
-  for (auto it = decision.evaluated.rbegin(); it != decision.evaluated.rend(); ++it) {
-    recent.push_back(input.range[*it].value.value_or(0));
+  for (const size_t slot : std::views::reverse(decision.evaluated)) {
+    recent.push_back(input.range[slot].value.value_or(0));
   }
   // The filled slots: the newest missing slots of the range.
   std::vector<const PeriodDatapoint*> filled;
@@ -180,9 +181,9 @@ Reason build_reason(const ReasonInput& input) {
   if (band) {
     std::vector<double> lows;
     std::vector<double> highs;
-    for (auto it = decision.evaluated.rbegin(); it != decision.evaluated.rend(); ++it) {
-      lows.push_back(input.range[*it].lower.value_or(0));
-      highs.push_back(input.range[*it].upper.value_or(0));
+    for (const size_t slot : std::views::reverse(decision.evaluated)) {
+      lows.push_back(input.range[slot].lower.value_or(0));
+      highs.push_back(input.range[slot].upper.value_or(0));
     }
     data += R"(,"recentLowerThresholds":)" + json_number_list(lows);
     data += R"(,"recentUpperThresholds":)" + json_number_list(highs);
