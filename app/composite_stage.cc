@@ -1,5 +1,6 @@
 #include "app/composite_stage.h"
 
+#include <algorithm>
 #include <map>
 
 #include "detectors/alarm_payloads.h"
@@ -27,6 +28,34 @@ CompositeStage::CompositeStage(std::shared_ptr<const pipeline::Config> config)
   }
 }
 
+void CompositeStage::adopt_state(const CompositeStage& previous) {
+  if (!previous.initialized_) {
+    return;
+  }
+  std::map<std::string, const detectors::CompositeAlarm*, std::less<>> before;
+  for (const Owned& owned : previous.composites_) {
+    before.emplace(owned.alarm.name(), &owned.alarm);
+  }
+  bool all_adopted = true;
+  for (Owned& owned : composites_) {
+    pipeline::CompositeAlarmConfig mine = owned.alarm.config();
+    const auto it = before.find(mine.alarm_name);
+    if (it == before.end()) {
+      all_adopted = false;
+      continue;
+    }
+    mine.source_pointer = it->second->config().source_pointer;
+    if (mine == it->second->config()) {
+      owned.alarm = *it->second;
+    } else {
+      all_adopted = false;
+    }
+  }
+  // New composites still need their first evaluation; adopted ones ignore a second one.
+  initialized_ = all_adopted;
+  pending_initial_ = !all_adopted;
+}
+
 void CompositeStage::on_step(const pipeline::WatermarkStep& step,
                              std::vector<pipeline::Emission>& emissions) {
   if (composites_.empty()) {
@@ -36,6 +65,16 @@ void CompositeStage::on_step(const pipeline::WatermarkStep& step,
   const EventTime initial =
       step.origin.floor(pipeline::Duration::minutes(1)) + pipeline::Duration::minutes(1);
   std::vector<pipeline::Emission> added;
+  if (pending_initial_) {
+    // After a reload that added or changed composites: they are evaluated first thing in this
+    // step (the adopted ones ignore it), at the earliest event time the step carries.
+    EventTime at = step.watermark;
+    for (const pipeline::Emission& e : emissions) {
+      at = std::min(at, e.time);
+    }
+    pending_initial_ = false;
+    initialize(at, added);
+  }
   for (const pipeline::Emission& e : emissions) {
     if (!e.state_change) {
       continue;

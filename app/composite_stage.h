@@ -37,6 +37,14 @@ class CompositeStage final : public pipeline::StepStage {
 
   [[nodiscard]] size_t alarm_count() const { return composites_.size(); }
 
+  /// Configuration reload: every composite whose definition did not change (and whose
+  /// suppressor did not either) continues from its state in `previous` — state, reason, child
+  /// states, running suppression periods. New or changed composites start as new alarms do and
+  /// are evaluated at the next step, knowing only the child changes since the reload (live mode
+  /// will seed them with the children's current states). Call before the first step of the new
+  /// configuration.
+  void adopt_state(const CompositeStage& previous);
+
   /// One summary per composite (transitions and final state), in topological order.
   [[nodiscard]] std::vector<AlarmRunSummary> summaries() const;
 
@@ -57,6 +65,7 @@ class CompositeStage final : public pipeline::StepStage {
   std::shared_ptr<const pipeline::Config> config_;
   std::vector<Owned> composites_;  ///< Topological order.
   bool initialized_ = false;
+  bool pending_initial_ = false;  ///< After a reload with new composites.
   uint32_t sequence_ = 0;
   detectors::CompositeOutput scratch_;
 };

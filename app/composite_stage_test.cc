@@ -124,5 +124,20 @@ TEST(CompositeStage, SummariesCountTransitions) {
   EXPECT_EQ(summaries[0].state, "ALARM");
 }
 
+TEST(CompositeStage, ReloadKeepsUnchangedCompositesAndStartsChangedOnes) {
+  CompositeStage before(config_with({{"same", "ALARM(a)"}, {"changed", "ALARM(a)"}}));
+  const EventTime t3 = kOrigin + Duration::minutes(3);
+  (void)step(before, kFirstTick, {change(kFirstTick, "a", "ALARM")});
+  CompositeStage after(config_with({{"same", "ALARM(a)"}, {"changed", "ALARM(a) OR ALARM(b)"}}));
+  after.adopt_state(before);
+  // "same" continues in ALARM without a transition; "changed" is new: evaluated at once, from
+  // INSUFFICIENT_DATA, with the child states it has seen since (none yet: a counts as
+  // INSUFFICIENT_DATA for it, so OK).
+  EXPECT_EQ(step(after, t3, {}), std::vector<std::string>{"2026-03-02T09:03:00Z changed OK"});
+  const EventTime t4 = kOrigin + Duration::minutes(4);
+  EXPECT_EQ(step(after, t4, {change(t4, "a", "OK")}),
+            std::vector<std::string>{"2026-03-02T09:04:00Z same OK"});
+}
+
 }  // namespace
 }  // namespace tw::app
