@@ -246,6 +246,14 @@ int run_replay(const std::vector<std::string>& args, std::ostream& out, std::ost
     // its data can move together.
     const std::filesystem::path base = std::filesystem::path(parsed->config).parent_path();
     for (pipeline::InputConfig input : settings.inputs) {
+      if (input.type == pipeline::InputConfig::Type::kKafka) {
+        // Replay reads what is at rest; a topic has no end. Export it (kcat -e) and replay that.
+        err << "trailwatch replay: input \"" << input.name << "\" is the Kafka topic \""
+            << input.topic
+            << "\"; replay reads files and standard input (pass --input PATH), and `trailwatch "
+               "run` consumes Kafka\n";
+        return kExitUsage;
+      }
       if (input.type == pipeline::InputConfig::Type::kFile &&
           std::filesystem::path(input.path).is_relative()) {
         input.path = (base / input.path).lexically_normal().string();
@@ -294,6 +302,12 @@ int run_replay(const std::vector<std::string>& args, std::ostream& out, std::ost
         std::pair{&dead_letter_writer, dead_letters_path}}) {
     if (path.empty()) {
       continue;
+    }
+    if (path.starts_with("kafka:")) {
+      err << "trailwatch replay: output " << path
+          << " is a Kafka topic; replay writes files or standard output (use --output, "
+             "--dead-letters)\n";
+      return kExitUsage;
     }
     if (const pipeline::Status s = writer->open(path); !s.is_ok()) {
       err << "trailwatch replay: " << s.message() << "\n";

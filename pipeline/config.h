@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "pipeline/time.h"
@@ -215,12 +216,21 @@ std::optional<InputFormat> parse_input_format(std::string_view text);
 bool is_metric_format(InputFormat f);
 
 /// One source of records.
+/// librdkafka properties as written (name → value), in file order. Values may reference secrets
+/// as `${env:NAME}` or `${file:/path}`; they are resolved only when a client is created, and never
+/// printed.
+using KafkaProperties = std::vector<std::pair<std::string, std::string>>;
+
 struct InputConfig {
-  enum class Type : uint8_t { kFile, kStdin };
+  enum class Type : uint8_t { kFile, kStdin, kKafka };
 
   std::string name;  ///< Unique; labels metrics and dead letters.
   Type type = Type::kFile;
-  std::string path;  ///< kFile: a file or a folder (read recursively, in name order).
+  std::string path;      ///< kFile: a file or a folder (read recursively, in name order).
+  std::string topic;     ///< kKafka: the topic consumed.
+  std::string group_id;  ///< kKafka: the consumer group (default "trailwatch").
+  /// kKafka: librdkafka properties for this input, over `trailwatch.kafka`.
+  KafkaProperties properties;
   InputFormat format = InputFormat::kAuto;
   /// Records older than (newest event time seen on this input − lateness) are late. Absent: the
   /// settings' default for the input's kind (metrics or CloudTrail).
@@ -231,7 +241,8 @@ struct InputConfig {
   bool operator==(const InputConfig&) const = default;
 };
 
-/// Where a stream of JSON lines goes: a file path, or "-" for standard output. Empty: disabled.
+/// Where a stream of JSON lines goes: a file path, "-" for standard output, or `kafka:TOPIC` (live
+/// mode: one Kafka message per line, keyed by the alarm ARN for events). Empty: disabled.
 struct OutputConfig {
   std::string emissions = "-";
   std::string dead_letters;
@@ -260,6 +271,15 @@ struct Settings {
   int shards = 0;                       ///< 0: one per available core.
   std::vector<InputConfig> inputs;
   OutputConfig outputs;
+  /// librdkafka properties shared by every Kafka client (bootstrap.servers, security, ...).
+  KafkaProperties kafka;
+  /// Live mode: the HTTP endpoint (/metrics, /healthz, /readyz, /api/v1/alarms), "HOST:PORT" or
+  /// ":PORT"; empty disables it.
+  std::string http_listen = ":9464";
+  /// Live mode: a Kafka partition (or file input) that delivered nothing for this long (wall
+  /// time) stops holding the watermark back, and when every input is idle the watermark follows
+  /// wall time, so missing data is still evaluated on time.
+  Duration idle_timeout = Duration::seconds(30);
 
   bool operator==(const Settings&) const = default;
 };

@@ -1524,11 +1524,70 @@ TEST(ParseConfig, RejectsSecondStdinInput) {
 
 TEST(ParseConfig, RejectsUnknownInputTypeAndFormat) {
   EXPECT_TRUE(one_problem(
-      parse(with_settings(R"({"inputs": [{"name": "a", "type": "kafka", "path": "/x"}]})")),
-      "/trailwatch/inputs/0/type", "\"kafka\" is not one of file, stdin"));
+      parse(with_settings(R"({"inputs": [{"name": "a", "type": "kafak", "path": "/x"}]})")),
+      "/trailwatch/inputs/0/type", "\"kafak\" is not one of file, stdin, kafka"));
   EXPECT_TRUE(one_problem(
       parse(with_settings(R"({"inputs": [{"name": "a", "path": "/x", "format": "cloudtrial"}]})")),
       "/trailwatch/inputs/0/format", "did you mean \"cloudtrail\"?"));
+}
+
+TEST(ParseConfig, LoadsKafkaInputsOutputsAndLiveSettings) {
+  const ConfigLoadResult r = parse(with_settings(R"({
+    "kafka": {"bootstrap.servers": "b1:9092,b2:9092", "sasl.password": "${env:KAFKA_PASSWORD}",
+              "socket.keepalive.enable": true, "fetch.wait.max.ms": 50},
+    "inputs": [{"name": "metrics", "type": "kafka", "topic": "cw.metrics", "format": "metric_stream",
+                "properties": {"fetch.max.bytes": "1048576"}},
+               {"name": "trail", "type": "kafka", "topic": "cloudtrail", "group_id": "tw-trail"}],
+    "outputs": {"emissions": "kafka:alarm-events", "dead_letters": "kafka:tw-dead-letters"},
+    "http_listen": "127.0.0.1:9464", "idle_timeout_seconds": 45})"));
+  ASSERT_TRUE(r.ok()) << (r.problems.empty() ? "" : r.problems[0].to_string());
+  const Settings& s = r.config->settings;
+  ASSERT_EQ(s.inputs.size(), 2U);
+  EXPECT_EQ(s.inputs[0].type, InputConfig::Type::kKafka);
+  EXPECT_EQ(s.inputs[0].topic, "cw.metrics");
+  EXPECT_EQ(s.inputs[0].group_id, "trailwatch");
+  EXPECT_EQ(s.inputs[0].properties, (KafkaProperties{{"fetch.max.bytes", "1048576"}}));
+  EXPECT_EQ(s.inputs[1].group_id, "tw-trail");
+  EXPECT_EQ(s.kafka, (KafkaProperties{{"bootstrap.servers", "b1:9092,b2:9092"},
+                                      {"sasl.password", "${env:KAFKA_PASSWORD}"},
+                                      {"socket.keepalive.enable", "true"},
+                                      {"fetch.wait.max.ms", "50"}}));
+  EXPECT_EQ(s.outputs.emissions, "kafka:alarm-events");
+  EXPECT_EQ(s.http_listen, "127.0.0.1:9464");
+  EXPECT_EQ(s.idle_timeout, Duration::seconds(45));
+}
+
+TEST(ParseConfig, KafkaInputsNeedATopicAndNoPath) {
+  EXPECT_TRUE(one_problem(parse(with_settings(R"({"inputs": [{"name": "a", "type": "kafka"}]})")),
+                          "/trailwatch/inputs/0", "missing required key \"topic\""));
+  EXPECT_TRUE(one_problem(
+      parse(with_settings(
+          R"({"inputs": [{"name": "a", "type": "kafka", "topic": "t", "path": "/x"}]})")),
+      "/trailwatch/inputs/0/path", "is not used with type \"kafka\""));
+  EXPECT_TRUE(one_problem(
+      parse(with_settings(R"({"inputs": [{"name": "a", "path": "/x", "topic": "t"}]})")),
+      "/trailwatch/inputs/0/topic", "is used only with type \"kafka\""));
+  EXPECT_TRUE(one_problem(
+      parse(with_settings(R"({"inputs": [{"name": "a", "type": "kafka", "topic": "a topic"}]})")),
+      "/trailwatch/inputs/0/topic", "may contain only letters, digits"));
+}
+
+TEST(ParseConfig, RejectsBadKafkaPropertiesAndListenAddresses) {
+  EXPECT_TRUE(one_problem(parse(with_settings(R"({"kafka": {"Bootstrap Servers": "x"}})")),
+                          "/trailwatch/kafka/Bootstrap Servers",
+                          "is not a librdkafka property name"));
+  EXPECT_TRUE(one_problem(parse(with_settings(R"({"kafka": {"linger.ms": 0.5}})")),
+                          "/trailwatch/kafka/linger.ms",
+                          "expected a string, an integer or a boolean, got a number"));
+  EXPECT_TRUE(one_problem(parse(with_settings(R"({"http_listen": "localhost"})")),
+                          "/trailwatch/http_listen", "is not HOST:PORT or :PORT"));
+  EXPECT_TRUE(one_problem(parse(with_settings(R"({"http_listen": ":70000"})")),
+                          "/trailwatch/http_listen", "is not HOST:PORT or :PORT"));
+  EXPECT_TRUE(loads(parse(with_settings(R"({"http_listen": ""})"))));
+  EXPECT_TRUE(one_problem(parse(with_settings(R"({"outputs": {"datapoints": "kafka:dp"}})")),
+                          "/trailwatch/outputs/datapoints", "not to Kafka"));
+  EXPECT_TRUE(one_problem(parse(with_settings(R"({"outputs": {"emissions": "kafka:"}})")),
+                          "/trailwatch/outputs/emissions", "must not be empty"));
 }
 
 TEST(ParseConfig, RejectsTwoOutputsWritingTheSameFile) {

@@ -145,7 +145,7 @@ constexpr std::array<std::string_view, 7> kQueryKeys = {
 constexpr std::array<std::string_view, 4> kMetricStatKeys = {"Metric", "Period", "Stat", "Unit"};
 constexpr std::array<std::string_view, 3> kMetricKeys = {"Namespace", "MetricName", "Dimensions"};
 
-constexpr std::array<std::string_view, 12> kSettingsKeys = {
+constexpr std::array<std::string_view, 15> kSettingsKeys = {
     "account_id",
     "region",
     "extra_evaluation_periods",
@@ -158,10 +158,14 @@ constexpr std::array<std::string_view, 12> kSettingsKeys = {
     "shards",
     "inputs",
     "outputs",
+    "kafka",
+    "http_listen",
+    "idle_timeout_seconds",
 };
 
-constexpr std::array<std::string_view, 7> kInputKeys = {
-    "name", "type", "path", "format", "allowed_lateness_seconds", "account_id", "region",
+constexpr std::array<std::string_view, 10> kInputKeys = {
+    "name",       "type",   "path",  "format",   "allowed_lateness_seconds",
+    "account_id", "region", "topic", "group_id", "properties",
 };
 
 constexpr std::array<std::string_view, 3> kOutputKeys = {"emissions", "dead_letters", "datapoints"};
@@ -169,7 +173,7 @@ constexpr std::array<std::string_view, 3> kOutputKeys = {"emissions", "dead_lett
 constexpr std::array<std::string_view, 5> kSimpleStatistics = {"SampleCount", "Average", "Sum",
                                                                "Minimum", "Maximum"};
 
-constexpr std::array<std::string_view, 2> kInputTypes = {"file", "stdin"};
+constexpr std::array<std::string_view, 3> kInputTypes = {"file", "stdin", "kafka"};
 
 template <size_t N>
 bool contains(const std::array<std::string_view, N>& list, std::string_view value) {
@@ -449,6 +453,9 @@ class Validator {
   void settings(const Json& value, const std::string& pointer);
   void inputs(const Json& value, const std::string& pointer, std::vector<InputConfig>& out);
   void outputs(const Json& value, const std::string& pointer, OutputConfig& out);
+  void kafka_properties(const Json& value, const std::string& pointer, KafkaProperties& out);
+  std::optional<std::string> listen_address(const Json& value, const std::string& pointer);
+  std::optional<std::string> kafka_name(const Json& value, const std::string& pointer);
 
   ProblemList& problems_;
   Config& config_;
@@ -1688,6 +1695,16 @@ void Validator::settings(const Json& value, const std::string& pointer) {
       inputs(field, field_pointer, s.inputs);
     } else if (key == "outputs") {
       outputs(field, field_pointer, s.outputs);
+    } else if (key == "kafka") {
+      kafka_properties(field, field_pointer, s.kafka);
+    } else if (key == "http_listen") {
+      if (auto listen = listen_address(field, field_pointer)) {
+        s.http_listen = std::move(*listen);
+      }
+    } else if (key == "idle_timeout_seconds") {
+      if (const auto n = integer_value(field, field_pointer, 1, kMaxLatenessSeconds)) {
+        s.idle_timeout = Duration::seconds(*n);
+      }
     } else {
       unknown_key(pointer, key, kSettingsKeys, "the trailwatch section");
     }
@@ -1711,6 +1728,7 @@ void Validator::inputs(const Json& value, const std::string& pointer,
     InputConfig input;
     bool has_name = false;
     bool has_path = false;
+    bool has_topic = false;
     bool type_ok = true;
     for (auto it = entry.begin(); it != entry.end(); ++it) {
       const std::string& key = it.key();
@@ -1744,6 +1762,8 @@ void Validator::inputs(const Json& value, const std::string& pointer,
           type_ok = false;
         } else if (*type == "file") {
           input.type = InputConfig::Type::kFile;
+        } else if (*type == "kafka") {
+          input.type = InputConfig::Type::kKafka;
         } else if (*type == "stdin") {
           input.type = InputConfig::Type::kStdin;
           if (!stdin_pointer.empty()) {
@@ -1754,7 +1774,7 @@ void Validator::inputs(const Json& value, const std::string& pointer,
           }
         } else {
           type_ok = false;
-          std::string message = quote_value(*type) + " is not one of file, stdin";
+          std::string message = quote_value(*type) + " is not one of file, stdin, kafka";
           if (const auto suggestion = suggest(*type, kInputTypes)) {
             message += "; did you mean \"" + std::string(*suggestion) + "\"?";
           }
@@ -1775,8 +1795,34 @@ void Validator::inputs(const Json& value, const std::string& pointer,
         input.account_id = account_id_value(field, field_pointer).value_or("");
       } else if (key == "region") {
         input.region = region_value(field, field_pointer).value_or("");
+      } else if (key == "topic") {
+        has_topic = true;
+        input.topic = kafka_name(field, field_pointer).value_or("");
+      } else if (key == "group_id") {
+        input.group_id = kafka_name(field, field_pointer).value_or("");
+      } else if (key == "properties") {
+        kafka_properties(field, field_pointer, input.properties);
       } else {
         unknown_key(entry_pointer, key, kInputKeys, "an input");
+      }
+    }
+    if (type_ok && input.type == InputConfig::Type::kKafka) {
+      if (!has_topic) {
+        missing_key(entry_pointer, "topic", "required for inputs of type \"kafka\"");
+      }
+      if (has_path) {
+        problem(json_pointer_child(entry_pointer, "path"),
+                R"(is not used with type "kafka": remove it, or use type "file")");
+      }
+      if (input.group_id.empty()) {
+        input.group_id = "trailwatch";
+      }
+    } else {
+      for (const char* kafka_only : {"topic", "group_id", "properties"}) {
+        if (entry.contains(kafka_only)) {
+          problem(json_pointer_child(entry_pointer, kafka_only),
+                  R"(is used only with type "kafka")");
+        }
       }
     }
     if (!has_name) {
@@ -1791,6 +1837,77 @@ void Validator::inputs(const Json& value, const std::string& pointer,
     }
     out.push_back(std::move(input));
   }
+}
+
+// Kafka topic and group names: 1–249 characters of [A-Za-z0-9._-], as Kafka allows for topics
+// (groups allow more, but a name that is also a valid topic name is never a surprise).
+std::optional<std::string> Validator::kafka_name(const Json& value, const std::string& pointer) {
+  auto name = bounded_string(value, pointer, 1, 249);
+  if (!name) {
+    return std::nullopt;
+  }
+  const bool ok = std::all_of(name->begin(), name->end(),
+                              [](char c) { return is_identifier_char(c) || c == '-' || c == '.'; });
+  if (!ok) {
+    problem(pointer, quote_value(*name) + " may contain only letters, digits, '_', '-' and '.'");
+    return std::nullopt;
+  }
+  return name;
+}
+
+void Validator::kafka_properties(const Json& value, const std::string& pointer,
+                                 KafkaProperties& out) {
+  if (!expect_object(value, pointer)) {
+    return;
+  }
+  for (auto it = value.begin(); it != value.end(); ++it) {
+    const std::string field_pointer = json_pointer_child(pointer, it.key());
+    // librdkafka property names are lower-case words joined by dots.
+    const bool name_ok = !it.key().empty() && it.key().size() <= 255 &&
+                         std::all_of(it.key().begin(), it.key().end(), [](char c) {
+                           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+                                  c == '_' || c == '-';
+                         });
+    if (!name_ok) {
+      problem(field_pointer,
+              "is not a librdkafka property name (lower-case words joined by dots, such as "
+              "\"bootstrap.servers\")");
+      continue;
+    }
+    // librdkafka takes every value as a string; numbers and booleans are accepted as written.
+    const Json& v = it.value();
+    if (v.is_string()) {
+      out.emplace_back(it.key(), v.get<std::string>());
+    } else if (v.is_boolean()) {
+      out.emplace_back(it.key(), v.get<bool>() ? "true" : "false");
+    } else if (v.is_number_integer()) {
+      out.emplace_back(it.key(), v.dump());
+    } else {
+      problem(field_pointer,
+              "expected a string, an integer or a boolean, got " + std::string(type_phrase(v)));
+    }
+  }
+}
+
+std::optional<std::string> Validator::listen_address(const Json& value,
+                                                     const std::string& pointer) {
+  auto text = bounded_string(value, pointer, 0, 255);
+  if (!text || text->empty()) {
+    return text;
+  }
+  const size_t colon = text->rfind(':');
+  const std::string port = colon == std::string::npos ? "" : text->substr(colon + 1);
+  const bool port_ok =
+      !port.empty() && port.size() <= 5 &&
+      std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+      std::stoi(port) <= 65535;
+  if (!port_ok) {
+    problem(pointer, quote_value(*text) +
+                         " is not HOST:PORT or :PORT (port 0–65535), e.g. \":9464\" or "
+                         "\"127.0.0.1:9464\"; \"\" disables the endpoint");
+    return std::nullopt;
+  }
+  return text;
 }
 
 void Validator::outputs(const Json& value, const std::string& pointer, OutputConfig& out) {
@@ -1815,6 +1932,15 @@ void Validator::outputs(const Json& value, const std::string& pointer, OutputCon
     const auto path = path_value(it.value(), field_pointer, 0);
     if (!path.has_value()) {
       continue;
+    }
+    if (path->starts_with("kafka:")) {
+      if (!kafka_name(Json(path->substr(6)), field_pointer)) {
+        continue;
+      }
+      if (key == "datapoints") {
+        problem(field_pointer, "the datapoints stream goes to a file or \"-\", not to Kafka");
+        continue;
+      }
     }
     // Two streams appended to one file would interleave their lines; standard output is shared
     // on purpose (every line says what it is).

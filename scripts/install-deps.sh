@@ -9,8 +9,13 @@ PACKAGES=(
   g++ cmake ninja-build pkg-config ca-certificates
   # Libraries (docs/architecture.md § Dependencies says what each is for).
   libsimdjson-dev nlohmann-json3-dev zlib1g-dev
-  # Tests and benchmarks.
-  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  # Live mode: Kafka client (its in-process mock cluster serves the tests), Prometheus metrics and
+  # the HTTP endpoint.
+  librdkafka-dev prometheus-cpp-dev libcivetweb-dev
+  # Tests and benchmarks (libcurl: the HTTP client of the endpoint tests).
+  libgtest-dev libgmock-dev googletest libbenchmark-dev libcurl4-openssl-dev
+  # Integration tests and benchmarks against real peers: kcat (Kafka CLI), a Prometheus server.
+  kcat prometheus
 )
 if [[ "${TW_WITH_LINT:-0}" == "1" ]]; then
   PACKAGES+=(clang-format-16 clang-tidy-16)
