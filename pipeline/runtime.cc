@@ -78,6 +78,7 @@ struct InputState {
   std::string account_id;
   std::string region;
   bool finished = false;
+  bool idle = false;  // Live mode: delivered nothing for a while; does not hold the watermark.
 };
 
 std::string describe_time(EventTime t) {
@@ -153,6 +154,16 @@ struct Runtime::Impl {
   // Lateness: the one check between sequencing and routing. Returns true when accepted (and
   // advances the input's newest time and the run's origin).
   bool admit(InputState& input, EventTime t, std::string_view record, const RecordOrigin& origin) {
+    // Alarms were evaluated up to the global watermark: nothing older may enter a window. Only an
+    // input that was idle (and so did not hold the watermark back) can deliver such a record.
+    if (t < watermark && watermark != EventTime::min()) {
+      drop(input, DropReason::kLate,
+           "event time " + describe_time(t) + " is older than the global watermark " +
+               describe_time(watermark) +
+               ", up to which alarms were already evaluated (the input was idle)",
+           record, origin);
+      return false;
+    }
     if (t < input.stats.watermark) {
       drop(input, DropReason::kLate,
            "event time " + describe_time(t) + " is older than the input's watermark " +
@@ -385,18 +396,27 @@ struct Runtime::Impl {
 
   // The watermark the shards may evaluate up to: the slowest unfinished input, or, once every
   // input has finished, the newest event time of all.
+  // Idle inputs (live mode) are left out; when every unfinished input is idle, the watermark
+  // stays where it is unless the wall-clock floor (advance_idle_watermark) moves it.
   [[nodiscard]] EventTime global_watermark() const {
     EventTime lowest = EventTime::max();
     EventTime newest = EventTime::min();
     bool any_open = false;
+    bool any_active = false;
     for (const InputState& input : inputs) {
       newest = std::max(newest, input.stats.newest);
       if (!input.finished) {
         any_open = true;
-        lowest = std::min(lowest, input.stats.watermark);
+        if (!input.idle) {
+          any_active = true;
+          lowest = std::min(lowest, input.stats.watermark);
+        }
       }
     }
-    return any_open ? lowest : newest;
+    if (!any_open) {
+      return newest;
+    }
+    return any_active ? lowest : std::max(watermark, idle_floor);
   }
 
   void maybe_step(bool final) {
@@ -513,6 +533,7 @@ struct Runtime::Impl {
     }
   }
 
+  EventTime idle_floor = EventTime::min();  // Set by advance_idle_watermark.
   Settings settings;
   RuntimeOptions options;
   RuntimeOutput& output;
@@ -578,6 +599,7 @@ void Runtime::process(InputId id, InputFormat format, std::string_view record,
                       const RecordOrigin& origin) {
   InputState& input = impl_->inputs.at(id.value);
   ++input.stats.records;
+  input.idle = false;  // It delivers again: it holds the watermark again.
   if (format == InputFormat::kAuto) {
     format = detect_format(record);
     if (format == InputFormat::kAuto) {
@@ -617,6 +639,24 @@ void Runtime::reject(InputId id, DropReason reason, std::string_view detail,
   InputState& input = impl_->inputs.at(id.value);
   ++input.stats.records;
   impl_->drop(input, reason, detail, record, origin);
+}
+
+void Runtime::set_input_idle(InputId id, bool idle) {
+  InputState& input = impl_->inputs.at(id.value);
+  if (input.idle == idle || input.finished) {
+    return;
+  }
+  input.idle = idle;
+  impl_->maybe_step(false);
+}
+
+bool Runtime::input_idle(InputId id) const {
+  return impl_->inputs.at(id.value).idle;
+}
+
+void Runtime::advance_idle_watermark(EventTime floor) {
+  impl_->idle_floor = std::max(impl_->idle_floor, floor);
+  impl_->maybe_step(false);
 }
 
 void Runtime::finish_input(InputId id) {

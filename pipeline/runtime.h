@@ -204,6 +204,20 @@ class Runtime {
   /// Input `id` ended: it no longer holds the global watermark back.
   void finish_input(InputId id);
 
+  /// Live mode: input `id` delivered nothing for the idle timeout (wall time), so it stops
+  /// holding the global watermark back — one quiet Kafka partition must not stall every alarm.
+  /// The next record it delivers makes it active again; a record of it older than the global
+  /// watermark is then late (alarms were evaluated past it).
+  void set_input_idle(InputId id, bool idle);
+
+  [[nodiscard]] bool input_idle(InputId id) const;
+
+  /// Live mode: when every unfinished input is idle, the global watermark moves to at least
+  /// `floor` (the caller passes wall time minus the allowed lateness), so periods without any
+  /// data are still evaluated on time. Has no effect while any input is active: an active input
+  /// catching up on a backlog decides. Monotonic.
+  void advance_idle_watermark(EventTime floor);
+
   /// Ends the run: the watermark moves to the newest event time seen, every shard evaluates up
   /// to it, all output is written. No other call may follow.
   void finish();
