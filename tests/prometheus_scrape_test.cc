@@ -1,0 +1,345 @@
+// A real Prometheus server (Debian's /usr/bin/prometheus) scrapes an HttpServer's /metrics
+// endpoint; the test reads the scraped series back through Prometheus's query API. This checks
+// what a unit test cannot: that Prometheus accepts our content type and exposition text, and
+// attaches the job and instance labels to the series we export.
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <prometheus/counter.h>
+#include <prometheus/registry.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cctype>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "connectors/http_server.h"
+#include "tests/http_test_client.h"
+
+// POSIX defines `environ` but no header declares it; posix_spawn passes it on to the child.
+extern char** environ;  // NOLINT
+
+namespace tw {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kPrometheusBinary = "/usr/bin/prometheus";
+constexpr auto kDeadline = 60s;
+constexpr auto kPollInterval = 200ms;
+
+/// A port that was free a moment ago: bound to 127.0.0.1:0, read back, released. Another
+/// process could take it in between; on a test machine that is rare enough.
+int free_loopback_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return 0;
+  }
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  int port = 0;
+  // sockaddr_in is passed as the sockaddr it extends: the sockets API is built that way.
+  auto* generic = reinterpret_cast<sockaddr*>(&address);  // NOLINT
+  if (::bind(fd, generic, sizeof address) == 0 && ::getsockname(fd, generic, &length) == 0) {
+    port = ntohs(address.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+/// A fresh directory under the test temp dir, removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::path(::testing::TempDir()) / "tw_prom_XXXXXX").string();
+    if (::mkdtemp(pattern.data()) != nullptr) {
+      path_ = pattern;
+    }
+  }
+
+  ~TempDir() {
+    if (!path_.empty()) {
+      std::error_code ignored;
+      std::filesystem::remove_all(path_, ignored);
+    }
+  }
+
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  TempDir(TempDir&&) = delete;
+  TempDir& operator=(TempDir&&) = delete;
+
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// A child process with stdout and stderr in a log file. The destructor stops it: SIGTERM,
+/// up to 10 s for a clean exit, then SIGKILL; it is always reaped.
+class ChildProcess {
+ public:
+  ChildProcess() = default;
+
+  ~ChildProcess() { stop(); }
+
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  ChildProcess(ChildProcess&&) = delete;
+  ChildProcess& operator=(ChildProcess&&) = delete;
+
+  /// Starts `argv[0]` with `argv`; returns an error text, empty on success.
+  std::string start(const std::vector<std::string>& argv, const std::filesystem::path& log) {
+    log_ = log;
+    std::vector<char*> args;
+    args.reserve(argv.size() + 1);
+    for (const auto& arg : argv) {
+      args.push_back(const_cast<char*>(arg.c_str()));  // NOLINT: posix_spawn's signature.
+    }
+    args.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+    pid_t pid = 0;
+    const int error = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (error != 0) {
+      return "posix_spawn " + argv[0] + ": " + std::generic_category().message(error);
+    }
+    pid_ = pid;
+    return "";
+  }
+
+  /// Whether the child still runs; reaps it if it has exited.
+  bool alive() {
+    if (pid_ <= 0) {
+      return false;
+    }
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = 0;
+      return false;
+    }
+    return true;
+  }
+
+  void stop() {
+    if (!alive()) {
+      return;
+    }
+    ::kill(pid_, SIGTERM);
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = 0;
+        return;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = 0;
+  }
+
+  /// The last `bytes` of the log, for failure messages.
+  [[nodiscard]] std::string log_tail(std::size_t bytes = 4096) const {
+    const std::ifstream in(log_, std::ios::binary);
+    std::stringstream content;
+    content << in.rdbuf();
+    const std::string text = content.str();
+    return text.size() > bytes ? text.substr(text.size() - bytes) : text;
+  }
+
+ private:
+  pid_t pid_ = 0;
+  std::filesystem::path log_;
+};
+
+std::string percent_encode(std::string_view text) {
+  constexpr std::string_view kHex = "0123456789ABCDEF";
+  std::string out;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (std::isalnum(byte) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[byte >> 4U]);
+      out.push_back(kHex[byte & 0xFU]);
+    }
+  }
+  return out;
+}
+
+/// One series of an instant-query result: its labels and its value as Prometheus prints it.
+struct Sample {
+  std::map<std::string, std::string> labels;
+  std::string value;
+};
+
+/// Runs an instant query; nullopt while Prometheus is not answering yet or answers an error.
+std::optional<std::vector<Sample>> instant_query(int prometheus_port, std::string_view promql) {
+  const auto reply = testing::http_get("http://127.0.0.1:" + std::to_string(prometheus_port) +
+                                       "/api/v1/query?query=" + percent_encode(promql));
+  if (reply.code != CURLE_OK || reply.status != 200) {
+    return std::nullopt;
+  }
+  const auto json = nlohmann::json::parse(reply.body, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object() || json.value("status", "") != "success") {
+    return std::nullopt;
+  }
+  std::vector<Sample> samples;
+  for (const auto& item : json["data"]["result"]) {
+    Sample sample;
+    for (const auto& [key, value] : item["metric"].items()) {
+      sample.labels[key] = value.get<std::string>();
+    }
+    sample.value = item["value"][1].get<std::string>();
+    samples.push_back(std::move(sample));
+  }
+  return samples;
+}
+
+class PrometheusScrapeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(kPrometheusBinary)) {
+      GTEST_SKIP() << kPrometheusBinary
+                   << " is not installed (Debian package `prometheus`, listed in "
+                      "scripts/install-deps.sh); skipping the real-Prometheus scrape test";
+    }
+    ASSERT_FALSE(dir_.path().empty()) << "cannot create a temporary directory";
+  }
+
+  /// Polls `promql` until `accept` holds for its result or the deadline passes; returns whether
+  /// it held. Fails early, with Prometheus's log, if Prometheus exits.
+  bool wait_for(std::string_view promql,
+                const std::function<bool(const std::vector<Sample>&)>& accept, std::string& last) {
+    const auto deadline = std::chrono::steady_clock::now() + kDeadline;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (!prometheus_.alive()) {
+        ADD_FAILURE() << "prometheus exited early; its log:\n" << prometheus_.log_tail();
+        return false;
+      }
+      const auto samples = instant_query(prometheus_port_, promql);
+      if (samples.has_value()) {
+        last = describe(*samples);
+        if (accept(*samples)) {
+          return true;
+        }
+      }
+      std::this_thread::sleep_for(kPollInterval);
+    }
+    return false;
+  }
+
+  static std::string describe(const std::vector<Sample>& samples) {
+    std::string text;
+    for (const auto& sample : samples) {
+      text += "{";
+      for (const auto& [key, value] : sample.labels) {
+        text.append(key).append("=\"").append(value).append("\",");
+      }
+      text.append("} ").append(sample.value).append("\n");
+    }
+    return text.empty() ? "(no series)" : text;
+  }
+
+  TempDir dir_;
+  ChildProcess prometheus_;
+  int prometheus_port_ = 0;
+};
+
+TEST_F(PrometheusScrapeTest, PrometheusScrapesTheMetricsEndpoint) {
+  auto registry = std::make_shared<prometheus::Registry>();
+  auto& records = prometheus::BuildCounter()
+                      .Name("trailwatch_test_records_total")
+                      .Help("Records read by the scrape test, by input.")
+                      .Register(*registry)
+                      .Add({{"input", "a"}});
+  records.Increment(42);
+
+  connectors::HttpServer server(connectors::HttpServerOptions{.listen_address = "127.0.0.1:0"});
+  ASSERT_TRUE(server.add_handler("/metrics", connectors::metrics_handler({registry})).is_ok());
+  const auto started = server.start();
+  ASSERT_TRUE(started.is_ok()) << started.to_string();
+  const std::string target = "127.0.0.1:" + std::to_string(server.port());
+
+  const auto config = dir_.path() / "prometheus.yml";
+  std::ofstream(config) << "global:\n"
+                           "  scrape_interval: 1s\n"
+                           "  scrape_timeout: 1s\n"
+                           "scrape_configs:\n"
+                           "  - job_name: trailwatch\n"
+                           "    static_configs:\n"
+                           "      - targets: ['"
+                        << target << "']\n";
+  prometheus_port_ = free_loopback_port();
+  ASSERT_GT(prometheus_port_, 0);
+  const std::string spawn_error =
+      prometheus_.start({kPrometheusBinary, "--config.file=" + config.string(),
+                         "--storage.tsdb.path=" + (dir_.path() / "data").string(),
+                         "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port_)},
+                        dir_.path() / "prometheus.log");
+  ASSERT_EQ(spawn_error, "");
+
+  const auto has_value = [&](const std::string& value) {
+    return [&target, value](const std::vector<Sample>& samples) {
+      if (samples.size() != 1 || samples[0].value != value) {
+        return false;
+      }
+      const auto& labels = samples[0].labels;
+      const auto job = labels.find("job");
+      const auto instance = labels.find("instance");
+      return job != labels.end() && job->second == "trailwatch" && instance != labels.end() &&
+             instance->second == target;
+    };
+  };
+  std::string last;
+  ASSERT_TRUE(wait_for("trailwatch_test_records_total", has_value("42"), last))
+      << "last answer: " << last << "\nprometheus log:\n"
+      << prometheus_.log_tail();
+  const auto series = instant_query(prometheus_port_, "trailwatch_test_records_total");
+  ASSERT_TRUE(series.has_value() && series->size() == 1);
+  EXPECT_EQ((*series)[0].labels,
+            (std::map<std::string, std::string>{{"__name__", "trailwatch_test_records_total"},
+                                                {"input", "a"},
+                                                {"instance", target},
+                                                {"job", "trailwatch"}}));
+
+  EXPECT_TRUE(wait_for("up{job=\"trailwatch\"}", has_value("1"), last)) << "last answer: " << last;
+
+  // Later scrapes see the counter move: each scrape collects the registry afresh.
+  records.Increment(8);
+  EXPECT_TRUE(wait_for("trailwatch_test_records_total", has_value("50"), last))
+      << "last answer: " << last;
+}
+
+}  // namespace
+}  // namespace tw
