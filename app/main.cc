@@ -8,6 +8,7 @@
 
 #include "app/cli_args.h"
 #include "app/replay_command.h"
+#include "app/run_command.h"
 #include "app/validate_command.h"
 
 namespace {
@@ -21,6 +22,10 @@ commands:
   replay    --config FILE [--input PATH ...] [--output FILE] [--datapoints FILE]
             [--dead-letters FILE] [--shards N] [--quiet]
             Run inputs through the runtime in event time and write what the alarms saw and did.
+  run       --config FILE [--http-listen HOST:PORT] [--shards N]
+            Live mode: consume the configured inputs (Kafka topics, files, stdin) until stopped;
+            write events and dead letters to files, stdout or Kafka; serve /metrics, /healthz,
+            /readyz and /api/v1/alarms.
   validate  --config FILE
             Check a configuration file; prints one line per problem.
   version   Print the version.
@@ -40,6 +45,9 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   if (command == "replay") {
     return tw::app::run_replay(args, std::cout, std::cerr);
+  }
+  if (command == "run") {
+    return tw::app::run_live(args, std::cout, std::cerr);
   }
   if (command == "validate") {
     return tw::app::run_validate(args, std::cout, std::cerr);

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <iomanip>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 #include <unordered_map>
@@ -12,6 +11,7 @@
 #include "app/cli_args.h"
 #include "app/composite_stage.h"
 #include "app/config_check.h"
+#include "app/output_lines.h"
 #include "connectors/file_source.h"
 #include "connectors/jsonl_writer.h"
 #include "pipeline/runtime.h"
@@ -50,15 +50,7 @@ class ReplayOutput final : public pipeline::RuntimeOutput {
     if (dead_letters_ == nullptr) {
       return;
     }
-    nlohmann::ordered_json line;
-    line["input"] = letter.input;
-    line["source"] = letter.source;
-    line["position"] = letter.position;
-    line["reason"] = pipeline::to_string(letter.reason);
-    line["detail"] = letter.detail;
-    line["record"] = letter.record;
-    // Records may hold invalid UTF-8 (that can be why they were dropped): replace, never throw.
-    dead_letters_->write_line(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    dead_letters_->write_line(format_dead_letter_line(letter));
   }
 
  private:

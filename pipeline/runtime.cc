@@ -641,6 +641,10 @@ void Runtime::reject(InputId id, DropReason reason, std::string_view detail,
   impl_->drop(input, reason, detail, record, origin);
 }
 
+void Runtime::collect_finished_steps() {
+  impl_->collect_results(false);
+}
+
 void Runtime::set_input_idle(InputId id, bool idle) {
   InputState& input = impl_->inputs.at(id.value);
   if (input.idle == idle || input.finished) {

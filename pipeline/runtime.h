@@ -218,6 +218,12 @@ class Runtime {
   /// catching up on a backlog decides. Monotonic.
   void advance_idle_watermark(EventTime floor);
 
+  /// Writes the emissions of every watermark step the shards have finished since the last
+  /// write, without waiting for unfinished ones. With several shards, results are otherwise
+  /// collected only when more records are routed or at `finish`; live mode calls this in its loop
+  /// so that a step caused by wall time alone (idle inputs) is written at once.
+  void collect_finished_steps();
+
   /// Ends the run: the watermark moves to the newest event time seen, every shard evaluates up
   /// to it, all output is written. No other call may follow.
   void finish();

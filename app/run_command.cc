@@ -1,0 +1,769 @@
+#include "app/run_command.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "app/alarm_shard.h"
+#include "app/cli_args.h"
+#include "app/composite_stage.h"
+#include "app/config_check.h"
+#include "app/output_lines.h"
+#include "connectors/file_source.h"
+#include "connectors/http_server.h"
+#include "connectors/jsonl_writer.h"
+#include "connectors/kafka.h"
+#include "pipeline/runtime.h"
+
+namespace tw::app {
+namespace {
+
+using pipeline::Duration;
+using pipeline::EventTime;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::string_view kUsage =
+    "usage: trailwatch run --config FILE [--http-listen HOST:PORT] [--shards N]";
+constexpr size_t kPollRecords = 4096;
+constexpr auto kPollTimeout = std::chrono::milliseconds(100);
+constexpr auto kFlushTimeout = std::chrono::seconds(30);
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_stop_signal(int /*signal*/) {
+  g_stop.store(true);
+}
+
+// ---- Outputs ---------------------------------------------------------------------------------
+
+/// One output stream: a JSON-lines file (or standard output) or a Kafka topic.
+class LineSink {
+ public:
+  LineSink() = default;
+  virtual ~LineSink() = default;
+  LineSink(const LineSink&) = delete;
+  LineSink& operator=(const LineSink&) = delete;
+  LineSink(LineSink&&) = delete;
+  LineSink& operator=(LineSink&&) = delete;
+
+  virtual void write(std::string_view key, std::string_view line) = 0;
+  /// Everything written so far is durable (on the broker, or handed to the file).
+  virtual pipeline::Status flush() = 0;
+};
+
+class FileSink final : public LineSink {
+ public:
+  pipeline::Status open(const std::string& path) { return writer_.open(path); }
+
+  void write(std::string_view /*key*/, std::string_view line) override { writer_.write_line(line); }
+
+  pipeline::Status flush() override { return writer_.flush(); }
+
+ private:
+  connectors::JsonLinesWriter writer_;
+};
+
+class KafkaSink final : public LineSink {
+ public:
+  KafkaSink(connectors::KafkaProducer& producer, std::string topic)
+      : producer_(producer), topic_(std::move(topic)) {}
+
+  void write(std::string_view key, std::string_view line) override {
+    pipeline::Status s = producer_.produce(topic_, key, line);
+    if (!s.is_ok() && first_error_.is_ok()) {
+      first_error_ = std::move(s);
+    }
+  }
+
+  pipeline::Status flush() override {
+    if (!first_error_.is_ok()) {
+      return std::exchange(first_error_, pipeline::Status());
+    }
+    return producer_.flush(kFlushTimeout);
+  }
+
+ private:
+  connectors::KafkaProducer& producer_;
+  std::string topic_;
+  pipeline::Status first_error_;
+};
+
+/// The current state of every alarm, as the events stream told it; read by /api/v1/alarms.
+class AlarmBoard {
+ public:
+  struct Entry {
+    std::string name;
+    std::string arn;
+    bool composite = false;
+    std::string state = "INSUFFICIENT_DATA";
+    std::string reason = "Unchecked: Initial alarm creation";
+    std::string reason_data;
+    std::string timestamp;
+  };
+
+  explicit AlarmBoard(const pipeline::Config& config) {
+    for (const pipeline::MetricAlarmConfig& a : config.metric_alarms) {
+      entries_.emplace(a.alarm_name,
+                       Entry{a.alarm_name, pipeline::alarm_arn(config.settings, a.alarm_name)});
+    }
+    for (const pipeline::CompositeAlarmConfig& a : config.composite_alarms) {
+      entries_.emplace(
+          a.alarm_name,
+          Entry{a.alarm_name, pipeline::alarm_arn(config.settings, a.alarm_name), true});
+    }
+  }
+
+  /// Takes a state-change event line (only transitions reach here, so parsing is rare).
+  void apply(const pipeline::Emission& e) {
+    const nlohmann::json event = nlohmann::json::parse(e.json, nullptr, /*allow_exceptions=*/false);
+    const std::lock_guard lock(mutex_);
+    auto it = entries_.find(e.state_change->alarm_name);
+    if (it == entries_.end() || event.is_discarded()) {
+      return;
+    }
+    Entry& entry = it->second;
+    entry.state = e.state_change->state;
+    const nlohmann::json& state = event["detail"]["state"];
+    entry.reason = state.value("reason", "");
+    entry.reason_data = state.value("reasonData", "");
+    entry.timestamp = state.value("timestamp", "");
+  }
+
+  /// {"MetricAlarms":[...],"CompositeAlarms":[...]} with describe-alarms field names.
+  std::string describe(std::string_view prefix, std::string_view state) const {
+    nlohmann::ordered_json out;
+    out["MetricAlarms"] = nlohmann::ordered_json::array();
+    out["CompositeAlarms"] = nlohmann::ordered_json::array();
+    const std::lock_guard lock(mutex_);
+    for (const auto& [name, entry] : entries_) {
+      if (!name.starts_with(prefix) || (!state.empty() && entry.state != state)) {
+        continue;
+      }
+      nlohmann::ordered_json a;
+      a["AlarmName"] = entry.name;
+      a["AlarmArn"] = entry.arn;
+      a["StateValue"] = entry.state;
+      a["StateReason"] = entry.reason;
+      if (!entry.reason_data.empty()) {
+        a["StateReasonData"] = entry.reason_data;
+      }
+      if (!entry.timestamp.empty()) {
+        a["StateUpdatedTimestamp"] = entry.timestamp;
+      }
+      out[entry.composite ? "CompositeAlarms" : "MetricAlarms"].push_back(std::move(a));
+    }
+    return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+
+  [[nodiscard]] std::map<std::string, size_t> count_by_state() const {
+    std::map<std::string, size_t> counts{{"OK", 0}, {"ALARM", 0}, {"INSUFFICIENT_DATA", 0}};
+    const std::lock_guard lock(mutex_);
+    for (const auto& [name, entry] : entries_) {
+      ++counts[entry.state];
+    }
+    return counts;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, Entry, std::less<>> entries_;
+};
+
+class LiveOutput final : public pipeline::RuntimeOutput {
+ public:
+  LiveOutput(const pipeline::Settings& settings, LineSink* events, LineSink* datapoints,
+             LineSink* dead_letters, AlarmBoard& board)
+      : settings_(settings),
+        events_(events),
+        datapoints_(datapoints),
+        dead_letters_(dead_letters),
+        board_(board) {}
+
+  void write_emissions(std::span<const pipeline::Emission> emissions) override {
+    for (const pipeline::Emission& e : emissions) {
+      if (e.stream == pipeline::EmissionStream::kEvents) {
+        if (e.state_change) {
+          board_.apply(e);
+          ++transitions[e.state_change->state];
+        }
+        if (events_ != nullptr) {
+          // Keyed by alarm ARN: one alarm's events stay in order on one partition.
+          events_->write(pipeline::alarm_arn(settings_, e.key), e.json);
+        }
+      } else if (datapoints_ != nullptr) {
+        datapoints_->write(e.key, e.json);
+      }
+    }
+  }
+
+  void write_dead_letter(const pipeline::DeadLetter& letter) override {
+    if (dead_letters_ != nullptr) {
+      dead_letters_->write(letter.input, format_dead_letter_line(letter));
+    }
+  }
+
+  std::map<std::string, uint64_t> transitions;
+
+ private:
+  const pipeline::Settings& settings_;
+  LineSink* events_;
+  LineSink* datapoints_;
+  LineSink* dead_letters_;
+  AlarmBoard& board_;
+};
+
+// ---- Metrics ---------------------------------------------------------------------------------
+
+/// trailwatch's Prometheus metrics. Label values are input names, drop reasons and alarm states:
+/// bounded by the configuration, never by the data.
+class LiveMetrics {
+ public:
+  LiveMetrics()
+      : registry_(std::make_shared<prometheus::Registry>()),
+        records_(prometheus::BuildCounter()
+                     .Name("trailwatch_records_total")
+                     .Help("Records read, by input")
+                     .Register(*registry_)),
+        datapoints_(prometheus::BuildCounter()
+                        .Name("trailwatch_datapoints_total")
+                        .Help("Metric datapoints accepted, by input")
+                        .Register(*registry_)),
+        dropped_(prometheus::BuildCounter()
+                     .Name("trailwatch_dropped_total")
+                     .Help("Records or datapoints dropped, by input and reason (late included)")
+                     .Register(*registry_)),
+        transitions_(prometheus::BuildCounter()
+                         .Name("trailwatch_transitions_total")
+                         .Help("Alarm state transitions, by new state")
+                         .Register(*registry_)),
+        alarms_(prometheus::BuildGauge()
+                    .Name("trailwatch_alarms")
+                    .Help("Alarms currently in each state")
+                    .Register(*registry_)),
+        watermark_(prometheus::BuildGauge()
+                       .Name("trailwatch_watermark_seconds")
+                       .Help("The global event-time watermark (Unix seconds)")
+                       .Register(*registry_)),
+        watermark_lag_(prometheus::BuildGauge()
+                           .Name("trailwatch_watermark_lag_seconds")
+                           .Help("Wall time minus the global watermark")
+                           .Register(*registry_)),
+        consumer_lag_(prometheus::BuildGauge()
+                          .Name("trailwatch_consumer_lag_records")
+                          .Help("Kafka consumer lag summed over assigned partitions, by input")
+                          .Register(*registry_)) {}
+
+  [[nodiscard]] std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
+
+  /// Brings the counters up to `stats` (the runtime's cumulative counts, inputs by name).
+  void update(const pipeline::RuntimeStats& stats, const std::map<std::string, uint64_t>& trans,
+              const std::map<std::string, size_t>& by_state) {
+    std::map<std::string, InputTotals> totals;
+    for (const pipeline::InputStats& input : stats.inputs) {
+      // Kafka partitions are inputs "NAME/PARTITION" in the runtime; metrics stay per input.
+      const std::string name = input.name.substr(0, input.name.find('/'));
+      InputTotals& t = totals[name];
+      t.records += input.records;
+      t.datapoints += input.datapoints;
+      for (size_t i = 0; i < pipeline::kDropReasonCount; ++i) {
+        t.dropped.at(i) += input.dropped_by_reason.by_reason.at(i);
+      }
+    }
+    for (const auto& [name, t] : totals) {
+      advance(records_, {{"input", name}}, t.records);
+      advance(datapoints_, {{"input", name}}, t.datapoints);
+      for (size_t i = 0; i < pipeline::kDropReasonCount; ++i) {
+        if (t.dropped.at(i) > 0) {
+          advance(
+              dropped_,
+              {{"input", name},
+               {"reason", std::string(pipeline::to_string(static_cast<pipeline::DropReason>(i)))}},
+              t.dropped.at(i));
+        }
+      }
+    }
+    for (const auto& [state, n] : trans) {
+      advance(transitions_, {{"state", state}}, n);
+    }
+    for (const auto& [state, n] : by_state) {
+      alarms_.Add({{"state", state}}).Set(static_cast<double>(n));
+    }
+    if (stats.watermark != EventTime::min()) {
+      const double w = static_cast<double>(stats.watermark.millis()) / 1000.0;
+      watermark_.Add({}).Set(w);
+      const double now =
+          std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+              .count();
+      watermark_lag_.Add({}).Set(now - w);
+    }
+  }
+
+  void set_consumer_lag(const std::string& input, int64_t lag) {
+    consumer_lag_.Add({{"input", input}}).Set(static_cast<double>(lag));
+  }
+
+ private:
+  struct InputTotals {
+    uint64_t records = 0;
+    uint64_t datapoints = 0;
+    std::array<uint64_t, pipeline::kDropReasonCount> dropped{};
+  };
+
+  static void advance(prometheus::Family<prometheus::Counter>& family,
+                      const std::map<std::string, std::string>& labels, uint64_t total) {
+    prometheus::Counter& c = family.Add(labels);
+    const double delta = static_cast<double>(total) - c.Value();
+    if (delta > 0) {
+      c.Increment(delta);
+    }
+  }
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& records_;
+  prometheus::Family<prometheus::Counter>& datapoints_;
+  prometheus::Family<prometheus::Counter>& dropped_;
+  prometheus::Family<prometheus::Counter>& transitions_;
+  prometheus::Family<prometheus::Gauge>& alarms_;
+  prometheus::Family<prometheus::Gauge>& watermark_;
+  prometheus::Family<prometheus::Gauge>& watermark_lag_;
+  prometheus::Family<prometheus::Gauge>& consumer_lag_;
+};
+
+// ---- Kafka inputs ----------------------------------------------------------------------------
+
+/// One Kafka input: its consumer, and a runtime input per assigned partition (per-partition
+/// watermarks). Partitions are registered on assignment, before their first record, so that a
+/// partition that has not delivered yet holds the watermark back instead of having its records
+/// judged late against the others'.
+class KafkaInput final : public connectors::KafkaRebalanceListener {
+ public:
+  KafkaInput(const pipeline::InputConfig& config, const pipeline::Config& whole,
+             pipeline::Runtime& runtime)
+      : config_(config), whole_(whole), runtime_(runtime) {}
+
+  pipeline::Status open() {
+    connectors::KafkaProperties properties;
+    for (const auto& [name, value] : whole_.settings.kafka) {
+      properties.set(name, value);
+    }
+    for (const auto& [name, value] : config_.properties) {
+      properties.set(name, value);
+    }
+    properties.set("group.id", config_.group_id);
+    properties.set_default("client.id", "trailwatch");
+    pipeline::Result<std::unique_ptr<connectors::KafkaConsumer>> consumer =
+        connectors::KafkaConsumer::create(properties, {config_.topic}, this);
+    if (!consumer.is_ok()) {
+      return pipeline::Status(consumer.status().code(),
+                              "input \"" + config_.name + "\": " + consumer.status().message());
+    }
+    consumer_ = std::move(consumer).value();
+    return {};
+  }
+
+  /// Polls one batch into the runtime; returns the number of records.
+  pipeline::Result<size_t> poll(std::chrono::milliseconds timeout) {
+    pipeline::Result<std::vector<connectors::KafkaRecord>> batch =
+        consumer_->poll(kPollRecords, timeout);
+    if (!batch.is_ok()) {
+      return batch.status();
+    }
+    const auto now = Clock::now();
+    for (connectors::KafkaRecord& r : batch.value()) {
+      auto it = partitions_.find(r.partition);
+      if (it == partitions_.end()) {
+        continue;  // Not assigned any more (revoked inside this poll).
+      }
+      Partition& p = it->second;
+      // simdjson needs readable padding after the record.
+      r.value.append(64, ' ');
+      const std::string_view record(r.value.data(), r.value.size() - 64);
+      source_ = config_.topic + "/" + std::to_string(r.partition);
+      runtime_.process(p.input, config_.format, record,
+                       pipeline::RecordOrigin{source_, static_cast<uint64_t>(r.offset)});
+      p.next_offset = r.offset + 1;
+      p.last_record = now;
+      p.dirty = true;
+    }
+    return batch.value().size();
+  }
+
+  /// Marks partitions silent for `idle_timeout` as idle. Returns whether every partition is idle.
+  bool update_idleness(Clock::time_point now, Duration idle_timeout) {
+    bool all_idle = true;
+    for (auto& [partition, p] : partitions_) {
+      const bool idle = now - p.last_record > std::chrono::milliseconds(idle_timeout.millis());
+      runtime_.set_input_idle(p.input, idle);
+      all_idle = all_idle && idle;
+    }
+    return all_idle;
+  }
+
+  /// Commits the offsets processed since the last commit. Call only once their emissions are
+  /// durable.
+  pipeline::Status commit() {
+    std::vector<connectors::KafkaOffset> offsets;
+    for (auto& [partition, p] : partitions_) {
+      if (p.dirty) {
+        offsets.push_back({config_.topic, partition, p.next_offset});
+      }
+    }
+    if (offsets.empty()) {
+      return {};
+    }
+    pipeline::Status s = consumer_->commit(offsets);
+    if (s.is_ok()) {
+      for (auto& [partition, p] : partitions_) {
+        p.dirty = false;
+      }
+    }
+    return s;
+  }
+
+  pipeline::Status close() { return consumer_ ? consumer_->close() : pipeline::Status(); }
+
+  [[nodiscard]] bool assigned() const { return assigned_once_; }
+
+  [[nodiscard]] int64_t lag() const {
+    int64_t total = 0;
+    for (const connectors::KafkaPartitionLag& l : consumer_->lag()) {
+      total += std::max<int64_t>(l.lag, 0);
+    }
+    return total;
+  }
+
+  [[nodiscard]] const std::string& name() const { return config_.name; }
+
+  void on_assigned(connectors::KafkaConsumer& /*consumer*/,
+                   const std::vector<connectors::KafkaPartition>& partitions) override {
+    assigned_once_ = true;
+    for (const connectors::KafkaPartition& kp : partitions) {
+      std::optional<Duration> lateness = config_.allowed_lateness;
+      if (!lateness && config_.format != pipeline::InputFormat::kAuto) {
+        lateness = whole_.lateness_for(config_, config_.format);
+      }
+      const pipeline::InputId id = runtime_.add_input(
+          config_.name + "/" + std::to_string(kp.partition), lateness,
+          config_.account_id.empty() ? whole_.settings.account_id : config_.account_id,
+          config_.region.empty() ? whole_.settings.region : config_.region);
+      partitions_[kp.partition] = Partition{id, 0, Clock::now(), false};
+    }
+  }
+
+  void on_revoked(connectors::KafkaConsumer& /*consumer*/,
+                  const std::vector<connectors::KafkaPartition>& partitions) override {
+    // Processed offsets are committed by the main loop once durable; a partition leaving now is
+    // re-read from its last commit by its next owner (at least once).
+    for (const connectors::KafkaPartition& kp : partitions) {
+      if (auto it = partitions_.find(kp.partition); it != partitions_.end()) {
+        runtime_.finish_input(it->second.input);
+        partitions_.erase(it);
+      }
+    }
+  }
+
+ private:
+  struct Partition {
+    pipeline::InputId input;
+    int64_t next_offset = 0;
+    Clock::time_point last_record;
+    bool dirty = false;
+  };
+
+  const pipeline::InputConfig& config_;
+  const pipeline::Config& whole_;
+  pipeline::Runtime& runtime_;
+  std::unique_ptr<connectors::KafkaConsumer> consumer_;
+  std::map<int32_t, Partition> partitions_;
+  std::string source_;
+  bool assigned_once_ = false;
+};
+
+struct RunArgs {
+  std::string config;
+  std::optional<std::string> http_listen;
+  std::optional<int> shards;
+};
+
+std::optional<RunArgs> parse_run_args(const std::vector<std::string>& args, std::ostream& err,
+                                      int& exit_code) {
+  RunArgs parsed;
+  ArgReader reader(args);
+  exit_code = kExitUsage;
+  while (!reader.done()) {
+    const std::string flag = reader.next();
+    if (flag == "--config" || flag == "--http-listen" || flag == "--shards") {
+      std::optional<std::string> value = reader.value_for(flag, err);
+      if (!value) {
+        return std::nullopt;
+      }
+      if (flag == "--config") {
+        parsed.config = std::move(*value);
+      } else if (flag == "--http-listen") {
+        parsed.http_listen = std::move(*value);
+      } else {
+        const std::optional<int> n = parse_int(*value);
+        if (!n || *n < 1 || *n > 256) {
+          err << "trailwatch run: --shards takes an integer from 1 to 256\n";
+          return std::nullopt;
+        }
+        parsed.shards = n;
+      }
+    } else {
+      err << "trailwatch run: unknown option " << flag << "\n" << kUsage << "\n";
+      return std::nullopt;
+    }
+  }
+  if (parsed.config.empty()) {
+    err << "trailwatch run: --config is required\n" << kUsage << "\n";
+    return std::nullopt;
+  }
+  return parsed;
+}
+
+}  // namespace
+
+int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  (void)out;
+  int exit_code = kExitOk;
+  const std::optional<RunArgs> parsed = parse_run_args(args, err, exit_code);
+  if (!parsed) {
+    return exit_code;
+  }
+  const CheckedConfig loaded = load_checked_config(parsed->config);
+  if (!loaded.ok()) {
+    for (const pipeline::ConfigProblem& problem : loaded.problems) {
+      err << problem.to_string() << "\n";
+    }
+    return kExitInvalidConfig;
+  }
+  const pipeline::Config& config = *loaded.config;
+  const pipeline::Settings& settings = config.settings;
+
+  // Outputs.
+  std::unique_ptr<connectors::KafkaProducer> producer;
+  std::vector<std::unique_ptr<LineSink>> sinks;
+  auto open_sink = [&](const std::string& target) -> pipeline::Result<LineSink*> {
+    if (target.empty()) {
+      return static_cast<LineSink*>(nullptr);
+    }
+    if (target.starts_with("kafka:")) {
+      if (!producer) {
+        connectors::KafkaProperties properties;
+        for (const auto& [name, value] : settings.kafka) {
+          properties.set(name, value);
+        }
+        properties.set_default("client.id", "trailwatch");
+        auto created = connectors::KafkaProducer::create(properties);
+        if (!created.is_ok()) {
+          return created.status();
+        }
+        producer = std::move(created).value();
+      }
+      sinks.push_back(std::make_unique<KafkaSink>(*producer, target.substr(6)));
+      return sinks.back().get();
+    }
+    auto file = std::make_unique<FileSink>();
+    if (pipeline::Status s = file->open(target); !s.is_ok()) {
+      return s;
+    }
+    sinks.push_back(std::move(file));
+    return sinks.back().get();
+  };
+  std::array<LineSink*, 3> streams{};
+  const std::array<const std::string*, 3> targets = {
+      &settings.outputs.emissions, &settings.outputs.datapoints, &settings.outputs.dead_letters};
+  for (size_t i = 0; i < streams.size(); ++i) {
+    pipeline::Result<LineSink*> sink = open_sink(*targets.at(i));
+    if (!sink.is_ok()) {
+      err << "trailwatch run: " << sink.status().message() << "\n";
+      return kExitIoError;
+    }
+    streams.at(i) = sink.value();
+  }
+
+  AlarmBoard board(config);
+  LiveOutput output(settings, streams[0], streams[1], streams[2], board);
+  LiveMetrics metrics;
+  CompositeStage composites(loaded.config);
+  int shards = parsed->shards.value_or(settings.shards);
+  if (shards <= 0) {
+    shards = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  }
+  pipeline::Runtime runtime(
+      settings, pipeline::RuntimeOptions{shards, evaluation_step(config), &composites},
+      [&](int index, int count, pipeline::SeriesInterner& interner) {
+        return std::make_unique<AlarmShardProcessor>(
+            loaded.config, index, count, interner,
+            AlarmShardOptions{/*datapoints=*/streams[1] != nullptr});
+      },
+      output);
+
+  // Inputs: files and stdin are read to their end first; Kafka inputs are consumed until stopped.
+  std::vector<std::unique_ptr<KafkaInput>> kafka_inputs;
+  std::atomic<bool> ready{false};
+  for (const pipeline::InputConfig& input : settings.inputs) {
+    if (input.type == pipeline::InputConfig::Type::kKafka) {
+      kafka_inputs.push_back(std::make_unique<KafkaInput>(input, config, runtime));
+      if (pipeline::Status s = kafka_inputs.back()->open(); !s.is_ok()) {
+        err << "trailwatch run: " << s.message() << "\n";
+        return kExitIoError;
+      }
+    }
+  }
+
+  // HTTP endpoint.
+  const std::string listen = parsed->http_listen.value_or(settings.http_listen);
+  connectors::HttpServer http(connectors::HttpServerOptions{listen});
+  if (!listen.empty()) {
+    (void)http.add_handler("/healthz", [](const connectors::HttpRequest&) {
+      return connectors::HttpResponse{200, "text/plain; charset=utf-8", "ok\n"};
+    });
+    (void)http.add_handler("/readyz", [&ready](const connectors::HttpRequest&) {
+      return ready.load() ? connectors::HttpResponse{200, "text/plain; charset=utf-8", "ready\n"}
+                          : connectors::HttpResponse{503, "text/plain; charset=utf-8",
+                                                     "not ready: inputs not assigned yet\n"};
+    });
+    (void)http.add_handler("/metrics", connectors::metrics_handler({metrics.registry()}));
+    (void)http.add_handler("/api/v1/alarms", [&board](const connectors::HttpRequest& request) {
+      return connectors::HttpResponse{200, "application/json",
+                                      board.describe(request.query_value("prefix").value_or(""),
+                                                     request.query_value("state").value_or(""))};
+    });
+    if (pipeline::Status s = http.start(); !s.is_ok()) {
+      err << "trailwatch run: http: " << s.message() << "\n";
+      return kExitIoError;
+    }
+    err << "trailwatch run: http endpoint on port " << http.port() << "\n";
+  }
+
+  struct sigaction action {};
+
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+
+  const std::filesystem::path base = std::filesystem::path(parsed->config).parent_path();
+  for (const pipeline::InputConfig& input : settings.inputs) {
+    if (input.type == pipeline::InputConfig::Type::kKafka) {
+      continue;
+    }
+    connectors::FileSourceOptions options;
+    options.path = input.type == pipeline::InputConfig::Type::kStdin
+                       ? "-"
+                       : (std::filesystem::path(input.path).is_relative()
+                              ? (base / input.path).lexically_normal().string()
+                              : input.path);
+    options.format = input.format;
+    options.max_record_bytes = settings.max_record_bytes;
+    options.max_file_bytes = settings.max_file_bytes;
+    connectors::FileSource source(options);
+    if (pipeline::Status s = source.open(); !s.is_ok()) {
+      err << "trailwatch run: " << s.message() << "\n";
+      return kExitIoError;
+    }
+    std::optional<Duration> lateness = input.allowed_lateness;
+    if (!lateness && input.format != pipeline::InputFormat::kAuto) {
+      lateness = config.lateness_for(input, input.format);
+    }
+    const pipeline::InputId id = runtime.add_input(
+        input.name, lateness, input.account_id.empty() ? settings.account_id : input.account_id,
+        input.region.empty() ? settings.region : input.region);
+    connectors::RuntimeConsumer consumer(runtime, id);
+    while (!g_stop.load() && source.pump(consumer, kPollRecords)) {
+    }
+    runtime.finish_input(id);
+  }
+
+  // The main loop.
+  const Duration idle_timeout = settings.idle_timeout;
+  const Duration lateness = std::max(settings.metric_lateness, settings.cloudtrail_lateness);
+  int code = kExitOk;
+  if (kafka_inputs.empty()) {
+    ready.store(true);
+  }
+  while (!g_stop.load() && !kafka_inputs.empty()) {
+    size_t records = 0;
+    for (auto& input : kafka_inputs) {
+      pipeline::Result<size_t> n = input->poll(kPollTimeout);
+      if (!n.is_ok()) {
+        err << "trailwatch run: input \"" << input->name() << "\": " << n.status().message()
+            << "\n";
+        g_stop.store(true);
+        code = kExitIoError;
+        break;
+      }
+      records += n.value();
+    }
+    ready.store(std::all_of(kafka_inputs.begin(), kafka_inputs.end(),
+                            [](const auto& i) { return i->assigned(); }));
+    const auto now = Clock::now();
+    bool all_idle = true;
+    for (auto& input : kafka_inputs) {
+      all_idle = input->update_idleness(now, idle_timeout) && all_idle;
+      metrics.set_consumer_lag(input->name(), input->lag());
+    }
+    if (all_idle) {
+      const auto wall = std::chrono::system_clock::now().time_since_epoch();
+      runtime.advance_idle_watermark(
+          EventTime::from_millis(
+              std::chrono::duration_cast<std::chrono::milliseconds>(wall).count()) -
+          lateness);
+    }
+    runtime.collect_finished_steps();
+    if (records > 0 || all_idle) {
+      // Durable outputs first, then the offsets that produced them.
+      bool durable = true;
+      for (auto& sink : sinks) {
+        if (pipeline::Status s = sink->flush(); !s.is_ok()) {
+          err << "trailwatch run: output: " << s.message() << "\n";
+          durable = false;
+        }
+      }
+      if (durable) {
+        for (auto& input : kafka_inputs) {
+          if (pipeline::Status s = input->commit(); !s.is_ok()) {
+            err << "trailwatch run: input \"" << input->name() << "\": commit: " << s.message()
+                << "\n";
+          }
+        }
+      }
+    }
+    metrics.update(runtime.stats(), output.transitions, board.count_by_state());
+  }
+
+  // Shutdown: what was read is evaluated as far as the watermark allows, written, committed.
+  runtime.collect_finished_steps();
+  for (auto& sink : sinks) {
+    if (pipeline::Status s = sink->flush(); !s.is_ok()) {
+      err << "trailwatch run: output: " << s.message() << "\n";
+      code = kExitIoError;
+    }
+  }
+  for (auto& input : kafka_inputs) {
+    (void)input->commit();
+    (void)input->close();
+  }
+  if (kafka_inputs.empty()) {
+    runtime.finish();
+    for (auto& sink : sinks) {
+      (void)sink->flush();
+    }
+  }
+  http.stop();
+  return code;
+}
+
+}  // namespace tw::app

@@ -1,0 +1,239 @@
+// Live mode end to end: the quickstart data produced to a 3-broker Kafka cluster (librdkafka's
+// mock, real protocol on loopback), the real `trailwatch run` binary consuming it and writing its
+// events to an output topic, and those events compared byte for byte with what `replay` writes
+// for the same data (tests/replay/quickstart/expected_events.jsonl). Also checks the HTTP
+// endpoint of the running worker and its clean exit on SIGTERM.
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "connectors/kafka.h"
+#include "connectors/kafka_mock.h"
+#include "tests/http_test_client.h"
+
+extern char** environ;
+
+namespace tw::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+std::vector<std::string> read_lines(const fs::path& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) {
+      lines.push_back(line);
+    }
+  }
+  return lines;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A `trailwatch run` child process, stopped with SIGTERM by its owner.
+class Worker {
+ public:
+  Worker(const fs::path& config, const fs::path& log) : log_(log) {
+    const std::string binary = std::string(TW_BINARY_DIR) + "/app/trailwatch";
+    std::vector<std::string> args = {binary, "run", "--config", config.string()};
+    std::vector<char*> argv;
+    for (std::string& a : args) {
+      argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    started_ = posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), environ) == 0;
+    posix_spawn_file_actions_destroy(&actions);
+  }
+
+  ~Worker() {
+    if (started_ && !waited_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+  Worker(Worker&&) = delete;
+  Worker& operator=(Worker&&) = delete;
+
+  [[nodiscard]] bool started() const { return started_; }
+
+  // The port the worker printed ("http endpoint on port N"), once it did.
+  [[nodiscard]] int http_port() const {
+    const std::string log = read_file(log_);
+    const std::string marker = "http endpoint on port ";
+    const size_t at = log.find(marker);
+    return at == std::string::npos ? 0 : std::stoi(log.substr(at + marker.size()));
+  }
+
+  // Sends SIGTERM and returns the exit status (-1 if it did not exit in `limit`).
+  int terminate(std::chrono::seconds limit) {
+    kill(pid_, SIGTERM);
+    const auto deadline = Clock::now() + limit;
+    int status = 0;
+    while (Clock::now() < deadline) {
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        waited_ = true;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return -1;
+  }
+
+ private:
+  fs::path log_;
+  pid_t pid_ = 0;
+  bool started_ = false;
+  bool waited_ = false;
+};
+
+// The series key of a metric-stream line, so that one series stays in one partition (in order).
+std::string series_key(const std::string& line) {
+  const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return "unparsable";
+  }
+  return j.value("namespace", "") + "|" + j.value("metric_name", "") + "|" +
+         (j.contains("dimensions") ? j["dimensions"].dump() : "");
+}
+
+TEST(LiveKafka, RunOnTheQuickstartWritesTheSameEventsAsReplay) {
+  const fs::path dir = fs::temp_directory_path() / "trailwatch_live_kafka_test";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path source = fs::path(TW_SOURCE_DIR);
+
+  auto cluster = connectors::MockKafkaCluster::create(3);
+  ASSERT_TRUE(cluster.is_ok()) << cluster.status().message();
+  connectors::MockKafkaCluster& mock = *cluster.value();
+  ASSERT_TRUE(mock.create_topic("metrics", 3, 3).is_ok());
+  ASSERT_TRUE(mock.create_topic("checkout-logs", 1, 3).is_ok());
+  ASSERT_TRUE(mock.create_topic("alarm-events", 1, 3).is_ok());
+
+  // Produce the quickstart's two inputs, each line one record.
+  {
+    auto producer = connectors::KafkaProducer::create(
+        connectors::KafkaProperties{{"bootstrap.servers", mock.bootstraps()}});
+    ASSERT_TRUE(producer.is_ok()) << producer.status().message();
+    for (const std::string& line : read_lines(source / "quickstart" / "metrics.jsonl")) {
+      ASSERT_TRUE(producer.value()->produce("metrics", series_key(line), line).is_ok());
+    }
+    for (const std::string& line : read_lines(source / "quickstart" / "checkout-emf.log")) {
+      ASSERT_TRUE(producer.value()->produce("checkout-logs", "", line).is_ok());
+    }
+    ASSERT_TRUE(producer.value()->flush(std::chrono::seconds(30)).is_ok());
+  }
+
+  // The quickstart configuration, reading Kafka and writing events to a topic.
+  nlohmann::json config = nlohmann::json::parse(read_file(source / "quickstart" / "alarms.json"));
+  nlohmann::json& tw = config["trailwatch"];
+  tw["kafka"] = {{"bootstrap.servers", mock.bootstraps()},
+                 {"session.timeout.ms", "6000"},
+                 {"heartbeat.interval.ms", "500"}};
+  tw["inputs"] = nlohmann::json::array({{{"name", "metric-stream"},
+                                         {"type", "kafka"},
+                                         {"topic", "metrics"},
+                                         {"format", "metric_stream"},
+                                         {"group_id", "tw-metrics"}},
+                                        {{"name", "checkout-logs"},
+                                         {"type", "kafka"},
+                                         {"topic", "checkout-logs"},
+                                         {"format", "emf"},
+                                         {"group_id", "tw-checkout"}}});
+  tw["outputs"] = {{"emissions", "kafka:alarm-events"},
+                   {"dead_letters", (dir / "dead-letters.jsonl").string()}};
+  tw["http_listen"] = "127.0.0.1:0";
+  tw["idle_timeout_seconds"] = 2;
+  tw["shards"] = 2;
+  const fs::path config_path = dir / "alarms.json";
+  std::ofstream(config_path) << config.dump(2);
+
+  Worker worker(config_path, dir / "worker.log");
+  ASSERT_TRUE(worker.started());
+
+  // Read the output topic until every event up to the end of the data has arrived. After the
+  // data, the worker's inputs go idle and its watermark follows wall time, so later events
+  // (alarms noticing that data stopped) follow; they are not part of the comparison.
+  const std::vector<std::string> expected =
+      read_lines(source / "tests" / "replay" / "quickstart" / "expected_events.jsonl");
+  ASSERT_FALSE(expected.empty());
+  auto reader = connectors::KafkaConsumer::create(
+      connectors::KafkaProperties{{"bootstrap.servers", mock.bootstraps()},
+                                  {"group.id", "test-reader"},
+                                  {"session.timeout.ms", "6000"}},
+      {"alarm-events"});
+  ASSERT_TRUE(reader.is_ok()) << reader.status().message();
+  std::vector<std::string> events;
+  const std::string cutoff = R"("time":"2026-03-02T12:00:00Z")";
+  const auto deadline = Clock::now() + std::chrono::seconds(90);
+  bool past_the_data = false;
+  while (Clock::now() < deadline && !past_the_data) {
+    auto batch = reader.value()->poll(1000, std::chrono::milliseconds(200));
+    ASSERT_TRUE(batch.is_ok()) << batch.status().message();
+    for (const connectors::KafkaRecord& r : batch.value()) {
+      // Event times are ISO-8601 in one format, so they compare as strings.
+      const size_t at = r.value.find(R"("time":")");
+      ASSERT_NE(at, std::string::npos) << r.value;
+      if (r.value.compare(at, cutoff.size(), cutoff) >= 0) {
+        past_the_data = true;
+        continue;
+      }
+      events.push_back(r.value);
+    }
+  }
+  EXPECT_TRUE(past_the_data) << "the worker's watermark never passed the data; log:\n"
+                             << read_file(dir / "worker.log");
+  EXPECT_EQ(events, expected);
+
+  // The HTTP endpoint of the running worker.
+  const int port = worker.http_port();
+  ASSERT_GT(port, 0) << read_file(dir / "worker.log");
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  EXPECT_EQ(http_get(base + "/healthz").status, 200);
+  EXPECT_EQ(http_get(base + "/readyz").status, 200);
+  const HttpReply metrics = http_get(base + "/metrics");
+  EXPECT_NE(metrics.body.find(R"(trailwatch_datapoints_total{input="metric-stream"} 875)"),
+            std::string::npos)
+      << metrics.body;
+  EXPECT_NE(
+      metrics.body.find(R"(trailwatch_dropped_total{input="metric-stream",reason="not_json"})"),
+      std::string::npos)
+      << metrics.body;
+  const HttpReply alarms = http_get(base + "/api/v1/alarms?prefix=web-1");
+  EXPECT_NE(alarms.body.find(R"("AlarmName":"web-1 high CPU")"), std::string::npos) << alarms.body;
+  EXPECT_EQ(alarms.body.find("web-2"), std::string::npos) << alarms.body;
+
+  EXPECT_EQ(worker.terminate(std::chrono::seconds(30)), 0) << read_file(dir / "worker.log");
+  // Both broken quickstart records were dead-lettered.
+  EXPECT_EQ(read_lines(dir / "dead-letters.jsonl").size(), 2U);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace tw::testing
