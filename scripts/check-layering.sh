@@ -18,5 +18,6 @@ check pipeline operators detectors connectors app
 check operators detectors connectors app
 check detectors operators connectors app
 check connectors operators detectors app
+check tools operators detectors app
 [[ $status -eq 0 ]] && echo "layering: ok"
 exit $status

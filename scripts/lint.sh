@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 TW_WITH_LINT=1 bash scripts/install-deps.sh
 
-folders=(pipeline operators detectors connectors app tests bench)
+folders=(pipeline operators detectors connectors app tools tests bench)
 jobs=${TW_JOBS:-$(nproc)}
 build=build/lint
 
