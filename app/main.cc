@@ -22,7 +22,7 @@ commands:
   replay    --config FILE [--input PATH ...] [--output FILE] [--datapoints FILE]
             [--dead-letters FILE] [--shards N] [--quiet]
             Run inputs through the runtime in event time and write what the alarms saw and did.
-  run       --config FILE [--http-listen HOST:PORT] [--shards N]
+  run       --config FILE [--http-listen HOST:PORT] [--shards N] [--until-idle]
             Live mode: consume the configured inputs (Kafka topics, files, stdin) until stopped;
             write events and dead letters to files, stdout or Kafka; serve /metrics, /healthz,
             /readyz and /api/v1/alarms.

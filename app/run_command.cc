@@ -2,6 +2,7 @@
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
 #include <algorithm>
@@ -34,7 +35,7 @@ using pipeline::EventTime;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kUsage =
-    "usage: trailwatch run --config FILE [--http-listen HOST:PORT] [--shards N]";
+    "usage: trailwatch run --config FILE [--http-listen HOST:PORT] [--shards N] [--until-idle]";
 constexpr size_t kPollRecords = 4096;
 constexpr auto kPollTimeout = std::chrono::milliseconds(100);
 constexpr auto kFlushTimeout = std::chrono::seconds(30);
@@ -200,6 +201,7 @@ class LiveOutput final : public pipeline::RuntimeOutput {
         if (events_ != nullptr) {
           // Keyed by alarm ARN: one alarm's events stay in order on one partition.
           events_->write(pipeline::alarm_arn(settings_, e.key), e.json);
+          ++undelivered_events;
         }
       } else if (datapoints_ != nullptr) {
         datapoints_->write(e.key, e.json);
@@ -214,6 +216,8 @@ class LiveOutput final : public pipeline::RuntimeOutput {
   }
 
   std::map<std::string, uint64_t> transitions;
+  /// Events written since the outputs were last flushed (their latency is observed then).
+  uint64_t undelivered_events = 0;
 
  private:
   const pipeline::Settings& settings_;
@@ -262,7 +266,18 @@ class LiveMetrics {
         consumer_lag_(prometheus::BuildGauge()
                           .Name("trailwatch_consumer_lag_records")
                           .Help("Kafka consumer lag summed over assigned partitions, by input")
-                          .Register(*registry_)) {}
+                          .Register(*registry_)),
+        latency_(prometheus::BuildHistogram()
+                     .Name("trailwatch_evaluation_latency_seconds")
+                     .Help("From reading the record (or the wall-clock tick) that moved the "
+                           "watermark past a period's end to the event's delivery")
+                     .Register(*registry_)
+                     .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01,
+                                                                      0.025, 0.05, 0.1, 0.25, 0.5,
+                                                                      1, 2.5, 5, 10})) {}
+
+  /// One delivered event, `seconds` after its cause was read.
+  void observe_latency(double seconds) { latency_.Observe(seconds); }
 
   [[nodiscard]] std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
 
@@ -338,6 +353,7 @@ class LiveMetrics {
   prometheus::Family<prometheus::Gauge>& watermark_;
   prometheus::Family<prometheus::Gauge>& watermark_lag_;
   prometheus::Family<prometheus::Gauge>& consumer_lag_;
+  prometheus::Histogram& latency_;
 };
 
 // ---- Kafka inputs ----------------------------------------------------------------------------
@@ -494,6 +510,7 @@ struct RunArgs {
   std::string config;
   std::optional<std::string> http_listen;
   std::optional<int> shards;
+  bool until_idle = false;
 };
 
 std::optional<RunArgs> parse_run_args(const std::vector<std::string>& args, std::ostream& err,
@@ -503,6 +520,10 @@ std::optional<RunArgs> parse_run_args(const std::vector<std::string>& args, std:
   exit_code = kExitUsage;
   while (!reader.done()) {
     const std::string flag = reader.next();
+    if (flag == "--until-idle" && !reader.has_inline_value()) {
+      parsed.until_idle = true;
+      continue;
+    }
     if (flag == "--config" || flag == "--http-listen" || flag == "--shards") {
       std::optional<std::string> value = reader.value_for(flag, err);
       if (!value) {
@@ -694,7 +715,11 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
   if (kafka_inputs.empty()) {
     ready.store(true);
   }
+  uint64_t consumed = 0;
+  std::optional<Clock::time_point> first_record;
+  Clock::time_point last_record;
   while (!g_stop.load() && !kafka_inputs.empty()) {
+    const Clock::time_point cause = Clock::now();
     size_t records = 0;
     for (auto& input : kafka_inputs) {
       pipeline::Result<size_t> n = input->poll(kPollTimeout);
@@ -707,6 +732,13 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
       }
       records += n.value();
     }
+    if (records > 0) {
+      consumed += records;
+      last_record = Clock::now();
+      if (!first_record) {
+        first_record = cause;
+      }
+    }
     ready.store(std::all_of(kafka_inputs.begin(), kafka_inputs.end(),
                             [](const auto& i) { return i->assigned(); }));
     const auto now = Clock::now();
@@ -715,7 +747,7 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
       all_idle = input->update_idleness(now, idle_timeout) && all_idle;
       metrics.set_consumer_lag(input->name(), input->lag());
     }
-    if (all_idle) {
+    if (all_idle && !parsed->until_idle) {
       const auto wall = std::chrono::system_clock::now().time_since_epoch();
       runtime.advance_idle_watermark(
           EventTime::from_millis(
@@ -733,6 +765,10 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
         }
       }
       if (durable) {
+        const double latency = std::chrono::duration<double>(Clock::now() - cause).count();
+        for (; output.undelivered_events > 0; --output.undelivered_events) {
+          metrics.observe_latency(latency);
+        }
         for (auto& input : kafka_inputs) {
           if (pipeline::Status s = input->commit(); !s.is_ok()) {
             err << "trailwatch run: input \"" << input->name() << "\": commit: " << s.message()
@@ -742,25 +778,41 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
       }
     }
     metrics.update(runtime.stats(), output.transitions, board.count_by_state());
+    if (parsed->until_idle && all_idle && ready.load()) {
+      break;  // Everything available was consumed, evaluated, delivered and committed.
+    }
+  }
+  if (first_record && consumed > 0) {
+    const double seconds = std::chrono::duration<double>(last_record - *first_record).count();
+    err << "trailwatch run: consumed " << consumed << " Kafka records in " << seconds
+        << " s (first to last record";
+    if (seconds > 0) {
+      err << ", " << static_cast<uint64_t>(static_cast<double>(consumed) / seconds) << " records/s";
+    }
+    err << ")\n";
   }
 
   // Shutdown: what was read is evaluated as far as the watermark allows, written, committed.
-  runtime.collect_finished_steps();
+  // A run that ends with its input (files only, or --until-idle) evaluates to the newest event
+  // time, as replay does; a stopped live run leaves the rest to the next worker.
+  if (kafka_inputs.empty() || (parsed->until_idle && !g_stop.load())) {
+    runtime.finish();
+  } else {
+    runtime.collect_finished_steps();
+  }
+  bool durable = true;
   for (auto& sink : sinks) {
     if (pipeline::Status s = sink->flush(); !s.is_ok()) {
       err << "trailwatch run: output: " << s.message() << "\n";
       code = kExitIoError;
+      durable = false;
     }
   }
   for (auto& input : kafka_inputs) {
-    (void)input->commit();
-    (void)input->close();
-  }
-  if (kafka_inputs.empty()) {
-    runtime.finish();
-    for (auto& sink : sinks) {
-      (void)sink->flush();
+    if (durable) {
+      (void)input->commit();
     }
+    (void)input->close();
   }
   http.stop();
   return code;

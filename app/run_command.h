@@ -6,7 +6,10 @@
 
 namespace tw::app {
 
-/// `trailwatch run --config FILE [--http-listen ADDR] [--shards N]`: live mode.
+/// `trailwatch run --config FILE [--http-listen ADDR] [--shards N] [--until-idle]`: live mode.
+///
+/// `--until-idle` ends the run once every input is idle — everything available was consumed,
+/// evaluated, delivered and committed — for batch jobs over a topic and for benchmarks.
 ///
 /// Consumes the configuration's inputs — Kafka topics as a consumer-group member, files and
 /// standard input read once — through the same runtime as `replay`, and writes events and dead

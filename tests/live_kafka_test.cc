@@ -53,9 +53,11 @@ std::string read_file(const fs::path& path) {
 // A `trailwatch run` child process, stopped with SIGTERM by its owner.
 class Worker {
  public:
-  Worker(const fs::path& config, const fs::path& log) : log_(log) {
+  Worker(const fs::path& config, const fs::path& log, std::vector<std::string> extra = {})
+      : log_(log) {
     const std::string binary = std::string(TW_BINARY_DIR) + "/app/trailwatch";
     std::vector<std::string> args = {binary, "run", "--config", config.string()};
+    args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (std::string& a : args) {
       argv.push_back(a.data());
@@ -94,6 +96,11 @@ class Worker {
   // Sends SIGTERM and returns the exit status (-1 if it did not exit in `limit`).
   int terminate(std::chrono::seconds limit) {
     kill(pid_, SIGTERM);
+    return wait(limit);
+  }
+
+  // The exit status once it exits by itself (-1 if it did not exit in `limit`).
+  int wait(std::chrono::seconds limit) {
     const auto deadline = Clock::now() + limit;
     int status = 0;
     while (Clock::now() < deadline) {
@@ -123,66 +130,99 @@ std::string series_key(const std::string& line) {
          (j.contains("dimensions") ? j["dimensions"].dump() : "");
 }
 
-TEST(LiveKafka, RunOnTheQuickstartWritesTheSameEventsAsReplay) {
-  const fs::path dir = fs::temp_directory_path() / "trailwatch_live_kafka_test";
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  const fs::path source = fs::path(TW_SOURCE_DIR);
+// A 3-broker cluster holding the quickstart's two inputs, and the quickstart configuration
+// reading them from Kafka.
+class LiveKafka : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("trailwatch_live_kafka_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    auto cluster = connectors::MockKafkaCluster::create(3);
+    ASSERT_TRUE(cluster.is_ok()) << cluster.status().message();
+    cluster_ = std::move(cluster).value();
+    ASSERT_TRUE(cluster_->create_topic("metrics", 3, 3).is_ok());
+    ASSERT_TRUE(cluster_->create_topic("checkout-logs", 1, 3).is_ok());
+    ASSERT_TRUE(cluster_->create_topic("alarm-events", 1, 3).is_ok());
 
-  auto cluster = connectors::MockKafkaCluster::create(3);
-  ASSERT_TRUE(cluster.is_ok()) << cluster.status().message();
-  connectors::MockKafkaCluster& mock = *cluster.value();
-  ASSERT_TRUE(mock.create_topic("metrics", 3, 3).is_ok());
-  ASSERT_TRUE(mock.create_topic("checkout-logs", 1, 3).is_ok());
-  ASSERT_TRUE(mock.create_topic("alarm-events", 1, 3).is_ok());
-
-  // Produce the quickstart's two inputs, each line one record.
-  {
+    // Produce the quickstart's two inputs, each line one record; a series stays in one
+    // partition, so it is in order there.
     auto producer = connectors::KafkaProducer::create(
-        connectors::KafkaProperties{{"bootstrap.servers", mock.bootstraps()}});
+        connectors::KafkaProperties{{"bootstrap.servers", cluster_->bootstraps()}});
     ASSERT_TRUE(producer.is_ok()) << producer.status().message();
-    for (const std::string& line : read_lines(source / "quickstart" / "metrics.jsonl")) {
+    for (const std::string& line : read_lines(source_ / "quickstart" / "metrics.jsonl")) {
       ASSERT_TRUE(producer.value()->produce("metrics", series_key(line), line).is_ok());
     }
-    for (const std::string& line : read_lines(source / "quickstart" / "checkout-emf.log")) {
+    for (const std::string& line : read_lines(source_ / "quickstart" / "checkout-emf.log")) {
       ASSERT_TRUE(producer.value()->produce("checkout-logs", "", line).is_ok());
     }
     ASSERT_TRUE(producer.value()->flush(std::chrono::seconds(30)).is_ok());
+    expected_ = read_lines(source_ / "tests" / "replay" / "quickstart" / "expected_events.jsonl");
+    ASSERT_FALSE(expected_.empty());
   }
 
-  // The quickstart configuration, reading Kafka and writing events to a topic.
-  nlohmann::json config = nlohmann::json::parse(read_file(source / "quickstart" / "alarms.json"));
-  nlohmann::json& tw = config["trailwatch"];
-  tw["kafka"] = {{"bootstrap.servers", mock.bootstraps()},
-                 {"session.timeout.ms", "6000"},
-                 {"heartbeat.interval.ms", "500"}};
-  tw["inputs"] = nlohmann::json::array({{{"name", "metric-stream"},
-                                         {"type", "kafka"},
-                                         {"topic", "metrics"},
-                                         {"format", "metric_stream"},
-                                         {"group_id", "tw-metrics"}},
-                                        {{"name", "checkout-logs"},
-                                         {"type", "kafka"},
-                                         {"topic", "checkout-logs"},
-                                         {"format", "emf"},
-                                         {"group_id", "tw-checkout"}}});
-  tw["outputs"] = {{"emissions", "kafka:alarm-events"},
-                   {"dead_letters", (dir / "dead-letters.jsonl").string()}};
-  tw["http_listen"] = "127.0.0.1:0";
-  tw["idle_timeout_seconds"] = 2;
-  tw["shards"] = 2;
-  const fs::path config_path = dir / "alarms.json";
-  std::ofstream(config_path) << config.dump(2);
+  void TearDown() override { fs::remove_all(dir_); }
 
+  // The quickstart configuration reading Kafka; events go to `emissions`.
+  fs::path write_config(const std::string& emissions) {
+    nlohmann::json config =
+        nlohmann::json::parse(read_file(source_ / "quickstart" / "alarms.json"));
+    nlohmann::json& tw = config["trailwatch"];
+    tw["kafka"] = {{"bootstrap.servers", cluster_->bootstraps()},
+                   {"session.timeout.ms", "6000"},
+                   {"heartbeat.interval.ms", "500"}};
+    tw["inputs"] = nlohmann::json::array({{{"name", "metric-stream"},
+                                           {"type", "kafka"},
+                                           {"topic", "metrics"},
+                                           {"format", "metric_stream"},
+                                           {"group_id", "tw-metrics"}},
+                                          {{"name", "checkout-logs"},
+                                           {"type", "kafka"},
+                                           {"topic", "checkout-logs"},
+                                           {"format", "emf"},
+                                           {"group_id", "tw-checkout"}}});
+    tw["outputs"] = {{"emissions", emissions},
+                     {"dead_letters", (dir_ / "dead-letters.jsonl").string()}};
+    tw["http_listen"] = "127.0.0.1:0";
+    tw["idle_timeout_seconds"] = 2;
+    tw["shards"] = 2;
+    const fs::path path = dir_ / "alarms.json";
+    std::ofstream(path) << config.dump(2);
+    return path;
+  }
+
+  const fs::path source_ = fs::path(TW_SOURCE_DIR);
+  fs::path dir_;
+  std::unique_ptr<connectors::MockKafkaCluster> cluster_;
+  std::vector<std::string> expected_;
+};
+
+TEST_F(LiveKafka, UntilIdleWritesExactlyWhatReplayWrites) {
+  // --until-idle consumes what is there, then ends like replay (watermark to the newest event
+  // time): the events file must equal replay's, line for line.
+  const fs::path events = dir_ / "events.jsonl";
+  Worker worker(write_config(events.string()), dir_ / "worker.log", {"--until-idle"});
+  ASSERT_TRUE(worker.started());
+  EXPECT_EQ(worker.wait(std::chrono::seconds(90)), 0) << read_file(dir_ / "worker.log");
+  EXPECT_EQ(read_lines(events), expected_);
+  EXPECT_EQ(read_lines(dir_ / "dead-letters.jsonl").size(), 2U);
+  EXPECT_NE(read_file(dir_ / "worker.log").find("consumed 1057 Kafka records"), std::string::npos)
+      << read_file(dir_ / "worker.log");
+}
+
+TEST_F(LiveKafka, RunOnTheQuickstartWritesTheSameEventsAsReplay) {
+  const fs::path dir = dir_;
+  const fs::path config_path = write_config("kafka:alarm-events");
+  connectors::MockKafkaCluster& mock = *cluster_;
+  const std::vector<std::string>& expected = expected_;
   Worker worker(config_path, dir / "worker.log");
   ASSERT_TRUE(worker.started());
 
   // Read the output topic until every event up to the end of the data has arrived. After the
   // data, the worker's inputs go idle and its watermark follows wall time, so later events
   // (alarms noticing that data stopped) follow; they are not part of the comparison.
-  const std::vector<std::string> expected =
-      read_lines(source / "tests" / "replay" / "quickstart" / "expected_events.jsonl");
-  ASSERT_FALSE(expected.empty());
   auto reader = connectors::KafkaConsumer::create(
       connectors::KafkaProperties{{"bootstrap.servers", mock.bootstraps()},
                                   {"group.id", "test-reader"},
@@ -232,7 +272,6 @@ TEST(LiveKafka, RunOnTheQuickstartWritesTheSameEventsAsReplay) {
   EXPECT_EQ(worker.terminate(std::chrono::seconds(30)), 0) << read_file(dir / "worker.log");
   // Both broken quickstart records were dead-lettered.
   EXPECT_EQ(read_lines(dir / "dead-letters.jsonl").size(), 2U);
-  fs::remove_all(dir);
 }
 
 }  // namespace
