@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -158,6 +159,12 @@ class LiveKafka : public ::testing::Test {
     for (const std::string& line : read_lines(source_ / "quickstart" / "checkout-emf.log")) {
       ASSERT_TRUE(producer.value()->produce("checkout-logs", "", line).is_ok());
     }
+    // A poison record on every partition: dead-lettered with its reason, nothing else changes.
+    for (int32_t partition = 0; partition < 3; ++partition) {
+      ASSERT_TRUE(producer.value()
+                      ->produce("metrics", "", std::string("{\"poison\":\0\xff", 13), partition)
+                      .is_ok());
+    }
     ASSERT_TRUE(producer.value()->flush(std::chrono::seconds(30)).is_ok());
     expected_ = read_lines(source_ / "tests" / "replay" / "quickstart" / "expected_events.jsonl");
     ASSERT_FALSE(expected_.empty());
@@ -207,8 +214,16 @@ TEST_F(LiveKafka, UntilIdleWritesExactlyWhatReplayWrites) {
   ASSERT_TRUE(worker.started());
   EXPECT_EQ(worker.wait(std::chrono::seconds(90)), 0) << read_file(dir_ / "worker.log");
   EXPECT_EQ(read_lines(events), expected_);
-  EXPECT_EQ(read_lines(dir_ / "dead-letters.jsonl").size(), 2U);
-  EXPECT_NE(read_file(dir_ / "worker.log").find("consumed 1057 Kafka records"), std::string::npos)
+  // The quickstart's two broken records and the three poison records.
+  const std::vector<std::string> dead = read_lines(dir_ / "dead-letters.jsonl");
+  EXPECT_EQ(dead.size(), 5U);
+  EXPECT_EQ(std::count_if(dead.begin(), dead.end(),
+                          [](const std::string& d) {
+                            return d.find(R"("reason":"not_json")") != std::string::npos &&
+                                   d.find(R"("source":"metrics/)") != std::string::npos;
+                          }),
+            4);
+  EXPECT_NE(read_file(dir_ / "worker.log").find("consumed 1060 Kafka records"), std::string::npos)
       << read_file(dir_ / "worker.log");
 }
 
@@ -271,7 +286,7 @@ TEST_F(LiveKafka, RunOnTheQuickstartWritesTheSameEventsAsReplay) {
 
   EXPECT_EQ(worker.terminate(std::chrono::seconds(30)), 0) << read_file(dir / "worker.log");
   // Both broken quickstart records were dead-lettered.
-  EXPECT_EQ(read_lines(dir / "dead-letters.jsonl").size(), 2U);
+  EXPECT_EQ(read_lines(dir / "dead-letters.jsonl").size(), 5U);
 }
 
 }  // namespace
