@@ -286,6 +286,12 @@ bool same_definition(const pipeline::MetricAlarmConfig& a, const pipeline::Metri
 
 }  // namespace
 
+void AlarmShardProcessor::take_over(pipeline::ShardProcessor& previous) {
+  if (auto* alarms = dynamic_cast<AlarmShardProcessor*>(&previous)) {
+    adopt_state(*alarms);
+  }
+}
+
 void AlarmShardProcessor::adopt_state(AlarmShardProcessor& previous) {
   windows_.take_buckets(previous.windows_);
   std::unordered_map<std::string_view, const OwnedAlarm*> before;

@@ -84,6 +84,9 @@ class AlarmShardProcessor final : public pipeline::ShardProcessor {
 
   void on_watermark(const pipeline::WatermarkStep& step, pipeline::EmissionBuffer& out) override;
 
+  /// Runtime::replace_processors: adopt_state from the previous AlarmShardProcessor.
+  void take_over(pipeline::ShardProcessor& previous) override;
+
   [[nodiscard]] size_t alarm_count() const { return alarms_.size(); }
 
   [[nodiscard]] uint64_t cloudtrail_events() const { return cloudtrail_events_; }

@@ -56,6 +56,15 @@ void CompositeStage::adopt_state(const CompositeStage& previous) {
   pending_initial_ = !all_adopted;
 }
 
+void CompositeStage::reconfigure(std::shared_ptr<const pipeline::Config> config) {
+  CompositeStage next(std::move(config));
+  next.adopt_state(*this);
+  config_ = std::move(next.config_);
+  composites_ = std::move(next.composites_);
+  initialized_ = next.initialized_;
+  pending_initial_ = next.pending_initial_;
+}
+
 void CompositeStage::on_step(const pipeline::WatermarkStep& step,
                              std::vector<pipeline::Emission>& emissions) {
   if (composites_.empty()) {

@@ -45,6 +45,10 @@ class CompositeStage final : public pipeline::StepStage {
   /// configuration.
   void adopt_state(const CompositeStage& previous);
 
+  /// Configuration reload in place: the composites of `config`, each unchanged one continuing
+  /// from its current state (as adopt_state). Call between steps.
+  void reconfigure(std::shared_ptr<const pipeline::Config> config);
+
   /// One summary per composite (transitions and final state), in topological order.
   [[nodiscard]] std::vector<AlarmRunSummary> summaries() const;
 

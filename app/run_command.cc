@@ -41,9 +41,14 @@ constexpr auto kPollTimeout = std::chrono::milliseconds(100);
 constexpr auto kFlushTimeout = std::chrono::seconds(30);
 
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
 
 extern "C" void on_stop_signal(int /*signal*/) {
   g_stop.store(true);
+}
+
+extern "C" void on_reload_signal(int /*signal*/) {
+  g_reload.store(true);
 }
 
 // ---- Outputs ---------------------------------------------------------------------------------
@@ -113,7 +118,13 @@ class AlarmBoard {
     std::string timestamp;
   };
 
-  explicit AlarmBoard(const pipeline::Config& config) {
+  explicit AlarmBoard(const pipeline::Config& config) { reconfigure(config); }
+
+  /// The alarms of `config`; those already known keep their state.
+  void reconfigure(const pipeline::Config& config) {
+    const std::lock_guard lock(mutex_);
+    std::map<std::string, Entry, std::less<>> before = std::move(entries_);
+    entries_.clear();
     for (const pipeline::MetricAlarmConfig& a : config.metric_alarms) {
       entries_.emplace(a.alarm_name,
                        Entry{a.alarm_name, pipeline::alarm_arn(config.settings, a.alarm_name)});
@@ -122,6 +133,12 @@ class AlarmBoard {
       entries_.emplace(
           a.alarm_name,
           Entry{a.alarm_name, pipeline::alarm_arn(config.settings, a.alarm_name), true});
+    }
+    for (auto& [name, entry] : entries_) {
+      if (auto it = before.find(name);
+          it != before.end() && it->second.composite == entry.composite) {
+        entry = std::move(it->second);
+      }
     }
   }
 
@@ -622,14 +639,15 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
   if (shards <= 0) {
     shards = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
   }
-  pipeline::Runtime runtime(
-      settings, pipeline::RuntimeOptions{shards, evaluation_step(config), &composites},
-      [&](int index, int count, pipeline::SeriesInterner& interner) {
-        return std::make_unique<AlarmShardProcessor>(
-            loaded.config, index, count, interner,
-            AlarmShardOptions{/*datapoints=*/streams[1] != nullptr});
-      },
-      output);
+  // The configuration the alarms run with; replaced by a reload.
+  std::shared_ptr<const pipeline::Config> current = loaded.config;
+  const auto processors = [&](int index, int count, pipeline::SeriesInterner& interner) {
+    return std::make_unique<AlarmShardProcessor>(
+        current, index, count, interner, AlarmShardOptions{/*datapoints=*/streams[1] != nullptr});
+  };
+  pipeline::Runtime runtime(settings,
+                            pipeline::RuntimeOptions{shards, evaluation_step(config), &composites},
+                            processors, output);
 
   // Inputs: files and stdin are read to their end first; Kafka inputs are consumed until stopped.
   std::vector<std::unique_ptr<KafkaInput>> kafka_inputs;
@@ -676,6 +694,46 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGINT, &action, nullptr);
 
+  struct sigaction reload_action {};
+
+  reload_action.sa_handler = on_reload_signal;
+  sigemptyset(&reload_action.sa_mask);
+  sigaction(SIGHUP, &reload_action, nullptr);
+
+  // Configuration reload (SIGHUP, or the file changed): alarm definitions change in place, and
+  // unchanged alarms keep their state. The trailwatch section (inputs, outputs, Kafka, limits)
+  // is read at start only.
+  std::error_code mtime_error;
+  auto config_mtime = std::filesystem::last_write_time(parsed->config, mtime_error);
+  auto last_mtime_check = Clock::now();
+  const auto reload = [&] {
+    const CheckedConfig next = load_checked_config(parsed->config);
+    if (!next.ok()) {
+      err << "trailwatch run: reload rejected; the running configuration stays:\n";
+      for (const pipeline::ConfigProblem& problem : next.problems) {
+        err << problem.to_string() << "\n";
+      }
+      return;
+    }
+    auto merged = std::make_shared<pipeline::Config>(*next.config);
+    if (!(merged->settings == settings)) {
+      err << "trailwatch run: the trailwatch section changed; it takes effect at the next "
+             "restart (alarms are reloaded now)\n";
+      merged->settings = settings;
+    }
+    if (evaluation_step(*merged) != evaluation_step(*current)) {
+      err << "trailwatch run: reload rejected: adding or removing the only high-resolution "
+             "alarms changes the evaluation step; restart instead\n";
+      return;
+    }
+    current = std::move(merged);
+    runtime.replace_processors(processors);
+    composites.reconfigure(current);
+    board.reconfigure(*current);
+    err << "trailwatch run: configuration reloaded: " << current->metric_alarms.size()
+        << " metric alarm(s), " << current->composite_alarms.size() << " composite alarm(s)\n";
+  };
+
   const std::filesystem::path base = std::filesystem::path(parsed->config).parent_path();
   for (const pipeline::InputConfig& input : settings.inputs) {
     if (input.type == pipeline::InputConfig::Type::kKafka) {
@@ -720,6 +778,17 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
   Clock::time_point last_record;
   while (!g_stop.load() && !kafka_inputs.empty()) {
     const Clock::time_point cause = Clock::now();
+    if (cause - last_mtime_check > std::chrono::seconds(1)) {
+      last_mtime_check = cause;
+      const auto mtime = std::filesystem::last_write_time(parsed->config, mtime_error);
+      if (!mtime_error && mtime != config_mtime) {
+        config_mtime = mtime;
+        g_reload.store(true);
+      }
+    }
+    if (g_reload.exchange(false)) {
+      reload();
+    }
     size_t records = 0;
     for (auto& input : kafka_inputs) {
       pipeline::Result<size_t> n = input->poll(kPollTimeout);

@@ -31,7 +31,10 @@ namespace tw::app {
 /// (current states in describe-alarms shape; `?prefix=` and `?state=` filter).
 ///
 /// SIGTERM and SIGINT: stop consuming, finish the records in hand, flush outputs, commit, leave
-/// the group, exit 0. Returns a process exit code (cli_args.h).
+/// the group, exit 0. SIGHUP or a changed configuration file: reload the alarm definitions in
+/// place (Runtime::replace_processors; unchanged alarms keep their state); an invalid file is
+/// rejected with validate's messages and the running configuration stays. Returns a process
+/// exit code (cli_args.h).
 int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 }  // namespace tw::app

@@ -37,6 +37,8 @@ struct ShardBatch {
   bool has_step = false;
   WatermarkStep step;
   bool stop = false;
+  /// Configuration reload: the shard's next processor, which takes over after this batch.
+  std::unique_ptr<ShardProcessor> replacement;
 
   void clear() {
     samples.clear();
@@ -45,6 +47,7 @@ struct ShardBatch {
     events.clear();
     has_step = false;
     stop = false;
+    replacement.reset();
   }
 
   [[nodiscard]] size_t size() const { return samples.size() + events.size(); }
@@ -126,6 +129,10 @@ struct Runtime::Impl {
           buffer.clear();
           processor->on_watermark(batch->step, buffer);
           results.push(StepResult{batch->step, std::move(buffer.items())});
+        }
+        if (batch->replacement) {
+          batch->replacement->take_over(*processor);
+          processor = std::move(batch->replacement);
         }
         batch->clear();
         spare.push(std::move(batch));
@@ -582,6 +589,24 @@ Runtime::Runtime(const Settings& settings, RuntimeOptions options,
 
 Runtime::~Runtime() {
   impl_->stop_threads();
+}
+
+void Runtime::replace_processors(const ShardProcessorFactory& factory) {
+  const int count = static_cast<int>(impl_->shards.size());
+  for (int i = 0; i < count; ++i) {
+    Impl::Shard& shard = *impl_->shards[static_cast<size_t>(i)];
+    std::unique_ptr<ShardProcessor> next = factory(i, count, impl_->interner);
+    TW_CHECK(next != nullptr, "the factory returned a processor");
+    if (!impl_->threaded()) {
+      next->take_over(*shard.processor);
+      shard.processor = std::move(next);
+      continue;
+    }
+    // Records routed so far go to the old processor; the replacement travels behind them.
+    ShardBatch& batch = Impl::filling(shard);
+    batch.replacement = std::move(next);
+    impl_->send(shard);
+  }
 }
 
 InputId Runtime::add_input(std::string name, std::optional<Duration> allowed_lateness,

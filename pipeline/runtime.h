@@ -78,6 +78,11 @@ class ShardProcessor {
   /// The global watermark advanced: evaluate everything due up to `step.watermark` and append
   /// the results to `out`.
   virtual void on_watermark(const WatermarkStep& step, EmissionBuffer& out) = 0;
+
+  /// Configuration reload: this processor replaces `previous` (same shard) and may take over its
+  /// state. Called on the shard's thread, after `previous` has seen every record and step issued
+  /// before the reload and before this one sees any. The default takes nothing.
+  virtual void take_over(ShardProcessor& /*previous*/) {}
 };
 
 /// Logic that needs the output of every shard, such as composite alarms (whose children live on
@@ -217,6 +222,12 @@ class Runtime {
   /// data are still evaluated on time. Has no effect while any input is active: an active input
   /// catching up on a backlog decides. Monotonic.
   void advance_idle_watermark(EventTime floor);
+
+  /// Configuration reload: every shard gets a new processor from `factory` (created here, on the
+  /// caller's thread, where it may register series in the interner), which takes over from the
+  /// old one on the shard's thread (`ShardProcessor::take_over`) after the records and steps
+  /// issued before this call.
+  void replace_processors(const ShardProcessorFactory& factory);
 
   /// Writes the emissions of every watermark step the shards have finished since the last
   /// write, without waiting for unfinished ones. With several shards, results are otherwise

@@ -133,5 +133,82 @@ TEST_F(IdleInputs, WallClockFloorMovesTheWatermarkOnlyWhenEveryInputIsIdle) {
   EXPECT_EQ(last_step(), kT0 + Duration::minutes(5));
 }
 
+// Counts the samples it saw, including those of the processor it took over from.
+class Counter final : public ShardProcessor {
+ public:
+  explicit Counter(int generation) : generation_(generation) {}
+
+  void on_metric(SeriesId /*series*/, const MetricSample& /*sample*/) override { ++samples_; }
+
+  void on_cloudtrail(const CloudTrailEvent& /*event*/) override {}
+
+  void on_watermark(const WatermarkStep& /*step*/, EmissionBuffer& out) override {
+    out.add(EventTime::from_seconds(0), EmissionStream::kEvents, "counter",
+            std::to_string(generation_) + ":" + std::to_string(samples_));
+  }
+
+  void take_over(ShardProcessor& previous) override {
+    samples_ += dynamic_cast<Counter&>(previous).samples_;
+  }
+
+ private:
+  int generation_;
+  int samples_ = 0;
+};
+
+class EmissionLog final : public RuntimeOutput {
+ public:
+  void write_emissions(std::span<const Emission> emissions) override {
+    for (const Emission& e : emissions) {
+      lines.push_back(e.json);
+    }
+  }
+
+  void write_dead_letter(const DeadLetter& /*letter*/) override {}
+
+  std::vector<std::string> lines;
+};
+
+class ReplaceProcessors : public ::testing::TestWithParam<int> {};
+
+TEST_P(ReplaceProcessors, NewProcessorsTakeOverAfterEverythingRoutedBefore) {
+  EmissionLog log;
+  int generation = 1;
+  Runtime runtime(
+      Settings{}, RuntimeOptions{GetParam(), Duration::minutes(1)},
+      [&](int, int, SeriesInterner&) { return std::make_unique<Counter>(generation); }, log);
+  const InputId in = runtime.add_input("a", Duration::seconds(0), "123456789012", "us-east-1");
+  uint64_t position = 0;
+  const auto datum = [&](EventTime t) {
+    const std::string line = R"({"Namespace":"N","MetricName":"M","Timestamp":)" +
+                             std::to_string(t.millis() / 1000) + R"(,"Value":1})";
+    const std::string padded = line + std::string(64, ' ');
+    runtime.process(in, InputFormat::kPutMetricData,
+                    std::string_view(padded).substr(0, line.size()), RecordOrigin{"t", ++position});
+  };
+  for (int i = 0; i < 5; ++i) {
+    datum(kT0 + Duration::seconds(10 * i));
+  }
+  generation = 2;
+  runtime.replace_processors(
+      [&](int, int, SeriesInterner&) { return std::make_unique<Counter>(generation); });
+  for (int i = 5; i < 10; ++i) {
+    datum(kT0 + Duration::seconds(10 * i));
+  }
+  runtime.finish();
+  // The final step (the last line of each shard) comes from second-generation processors, and
+  // together they counted all ten samples: the five routed before the reload were taken over.
+  const auto shards = static_cast<size_t>(GetParam());
+  ASSERT_GE(log.lines.size(), shards);
+  int total = 0;
+  for (size_t i = log.lines.size() - shards; i < log.lines.size(); ++i) {
+    EXPECT_EQ(log.lines[i].substr(0, 2), "2:") << log.lines[i];
+    total += std::stoi(log.lines[i].substr(2));
+  }
+  EXPECT_EQ(total, 10);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shards, ReplaceProcessors, ::testing::Values(1, 3));
+
 }  // namespace
 }  // namespace tw::pipeline

@@ -94,6 +94,20 @@ class Worker {
     return at == std::string::npos ? 0 : std::stoi(log.substr(at + marker.size()));
   }
 
+  void signal(int number) const { kill(pid_, number); }
+
+  // Waits until the worker's log contains `text`.
+  [[nodiscard]] bool log_shows(const std::string& text, std::chrono::seconds limit) const {
+    const auto deadline = Clock::now() + limit;
+    while (Clock::now() < deadline) {
+      if (read_file(log_).find(text) != std::string::npos) {
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+
   // Sends SIGTERM and returns the exit status (-1 if it did not exit in `limit`).
   int terminate(std::chrono::seconds limit) {
     kill(pid_, SIGTERM);
@@ -283,6 +297,32 @@ TEST_F(LiveKafka, RunOnTheQuickstartWritesTheSameEventsAsReplay) {
   const HttpReply alarms = http_get(base + "/api/v1/alarms?prefix=web-1");
   EXPECT_NE(alarms.body.find(R"("AlarmName":"web-1 high CPU")"), std::string::npos) << alarms.body;
   EXPECT_EQ(alarms.body.find("web-2"), std::string::npos) << alarms.body;
+
+  // Reload. An invalid configuration is rejected with validate's messages and changes nothing.
+  const std::string good = read_file(config_path);
+  nlohmann::json bad = nlohmann::json::parse(good);
+  bad["CompositeAlarms"].push_back({{"AlarmName", "loop"}, {"AlarmRule", "ALARM(loop)"}});
+  std::ofstream(config_path) << bad.dump(2);
+  worker.signal(SIGHUP);
+  EXPECT_TRUE(worker.log_shows("reload rejected", std::chrono::seconds(10)))
+      << read_file(dir / "worker.log");
+  EXPECT_TRUE(worker.log_shows("cycle: loop -> loop", std::chrono::seconds(1)));
+  // A valid change (one alarm added) is applied when the file changes; unchanged alarms keep
+  // their state and its timestamp.
+  const std::string web1_before = http_get(base + "/api/v1/alarms?prefix=web-1").body;
+  nlohmann::json added = nlohmann::json::parse(good);
+  nlohmann::json probe = added["MetricAlarms"][0];
+  probe["AlarmName"] = "reload probe";
+  added["MetricAlarms"].push_back(probe);
+  std::ofstream(config_path) << added.dump(2);
+  // A distinct modification time even on file systems with whole-second timestamps.
+  fs::last_write_time(config_path, fs::last_write_time(config_path) + std::chrono::seconds(2));
+  EXPECT_TRUE(
+      worker.log_shows("configuration reloaded: 7 metric alarm(s)", std::chrono::seconds(10)))
+      << read_file(dir / "worker.log");
+  EXPECT_NE(http_get(base + "/api/v1/alarms?prefix=reload").body.find("reload probe"),
+            std::string::npos);
+  EXPECT_EQ(http_get(base + "/api/v1/alarms?prefix=web-1").body, web1_before);
 
   EXPECT_EQ(worker.terminate(std::chrono::seconds(30)), 0) << read_file(dir / "worker.log");
   // Both broken quickstart records were dead-lettered.
