@@ -206,6 +206,38 @@ TEST_F(CliTest, ReplayLeavesOutputsUntouchedWhenAnInputIsMissing) {
   EXPECT_EQ(content, "{\"kept\":true}\n");
 }
 
+TEST_F(CliTest, RunChecksItsCommandLineAndConfiguration) {
+  EXPECT_EQ(run("run").exit_code, 2);
+  const CliRun unknown = run("run --config x.json --frobnicate");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.output.find("unknown option --frobnicate"), std::string::npos)
+      << unknown.output;
+  const std::string config = write("alarms.json", R"json({"CompositeAlarms":[
+    {"AlarmName":"a","AlarmRule":"ALARM(a)"}]})json");
+  const CliRun invalid = run("run --config " + config);
+  EXPECT_EQ(invalid.exit_code, 1) << invalid.output;
+  EXPECT_NE(invalid.output.find("cycle: a -> a"), std::string::npos) << invalid.output;
+}
+
+TEST_F(CliTest, RunWithoutKafkaReadsItsFilesAndEndsLikeReplay) {
+  // Only file inputs: run reads them, evaluates to the newest event time and exits.
+  const std::string config = write("alarms.json", R"json({
+    "trailwatch": {"account_id": "123456789012", "http_listen": "",
+                   "inputs": [{"name": "m", "path": ")json" +
+                                                      std::string(TW_SOURCE_DIR) +
+                                                      R"json(/quickstart/metrics.jsonl"}],
+                   "outputs": {"emissions": "-"}},
+    "MetricAlarms": [{"AlarmName": "cpu", "Namespace": "AWS/EC2", "MetricName": "CPUUtilization",
+      "Dimensions": [{"Name": "InstanceId", "Value": "i-0a1b2c3d4e5f60001"}], "Statistic": "Average",
+      "Period": 300, "EvaluationPeriods": 3, "DatapointsToAlarm": 2, "Threshold": 80,
+      "ComparisonOperator": "GreaterThanThreshold"}]})json");
+  const CliRun r = run("run --config " + config);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 3) << r.output;  // OK, ALARM, OK
+  EXPECT_NE(r.output.find(R"("alarmName":"cpu","state":{"value":"ALARM")"), std::string::npos)
+      << r.output;
+}
+
 TEST_F(CliTest, UnknownCommandIsAUsageError) {
   const CliRun r = run("frobnicate");
   EXPECT_EQ(r.exit_code, 2);
