@@ -40,8 +40,9 @@ constexpr size_t kPollRecords = 4096;
 constexpr auto kPollTimeout = std::chrono::milliseconds(100);
 constexpr auto kFlushTimeout = std::chrono::seconds(30);
 
-std::atomic<bool> g_stop{false};
-std::atomic<bool> g_reload{false};
+// Set by signal handlers, which can reach nothing else: process-wide by nature.
+std::atomic<bool> g_stop{false};    // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
+std::atomic<bool> g_reload{false};  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
 
 extern "C" void on_stop_signal(int /*signal*/) {
   g_stop.store(true);
@@ -398,8 +399,8 @@ class KafkaInput final : public connectors::KafkaRebalanceListener {
     pipeline::Result<std::unique_ptr<connectors::KafkaConsumer>> consumer =
         connectors::KafkaConsumer::create(properties, {config_.topic}, this);
     if (!consumer.is_ok()) {
-      return pipeline::Status(consumer.status().code(),
-                              "input \"" + config_.name + "\": " + consumer.status().message());
+      return {consumer.status().code(),
+              "input \"" + config_.name + "\": " + consumer.status().message()};
     }
     consumer_ = std::move(consumer).value();
     return {};
@@ -613,7 +614,7 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
       return sinks.back().get();
     }
     auto file = std::make_unique<FileSink>();
-    if (pipeline::Status s = file->open(target); !s.is_ok()) {
+    if (const pipeline::Status s = file->open(target); !s.is_ok()) {
       return s;
     }
     sinks.push_back(std::move(file));
@@ -655,7 +656,7 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
   for (const pipeline::InputConfig& input : settings.inputs) {
     if (input.type == pipeline::InputConfig::Type::kKafka) {
       kafka_inputs.push_back(std::make_unique<KafkaInput>(input, config, runtime));
-      if (pipeline::Status s = kafka_inputs.back()->open(); !s.is_ok()) {
+      if (const pipeline::Status s = kafka_inputs.back()->open(); !s.is_ok()) {
         err << "trailwatch run: " << s.message() << "\n";
         return kExitIoError;
       }
@@ -680,7 +681,7 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
                                       board.describe(request.query_value("prefix").value_or(""),
                                                      request.query_value("state").value_or(""))};
     });
-    if (pipeline::Status s = http.start(); !s.is_ok()) {
+    if (const pipeline::Status s = http.start(); !s.is_ok()) {
       err << "trailwatch run: http: " << s.message() << "\n";
       return kExitIoError;
     }
@@ -749,7 +750,7 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
     options.max_record_bytes = settings.max_record_bytes;
     options.max_file_bytes = settings.max_file_bytes;
     connectors::FileSource source(options);
-    if (pipeline::Status s = source.open(); !s.is_ok()) {
+    if (const pipeline::Status s = source.open(); !s.is_ok()) {
       err << "trailwatch run: " << s.message() << "\n";
       return kExitIoError;
     }
@@ -828,7 +829,7 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
       // Durable outputs first, then the offsets that produced them.
       bool durable = true;
       for (auto& sink : sinks) {
-        if (pipeline::Status s = sink->flush(); !s.is_ok()) {
+        if (const pipeline::Status s = sink->flush(); !s.is_ok()) {
           err << "trailwatch run: output: " << s.message() << "\n";
           durable = false;
         }
@@ -839,7 +840,7 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
           metrics.observe_latency(latency);
         }
         for (auto& input : kafka_inputs) {
-          if (pipeline::Status s = input->commit(); !s.is_ok()) {
+          if (const pipeline::Status s = input->commit(); !s.is_ok()) {
             err << "trailwatch run: input \"" << input->name() << "\": commit: " << s.message()
                 << "\n";
           }
@@ -871,7 +872,7 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
   }
   bool durable = true;
   for (auto& sink : sinks) {
-    if (pipeline::Status s = sink->flush(); !s.is_ok()) {
+    if (const pipeline::Status s = sink->flush(); !s.is_ok()) {
       err << "trailwatch run: output: " << s.message() << "\n";
       code = kExitIoError;
       durable = false;
