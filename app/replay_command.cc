@@ -1,7 +1,6 @@
 #include "app/replay_command.h"
 
 #include <algorithm>
-#include <filesystem>
 #include <iomanip>
 #include <sstream>
 #include <thread>
@@ -11,6 +10,7 @@
 #include "app/cli_args.h"
 #include "app/composite_stage.h"
 #include "app/config_check.h"
+#include "app/inputs.h"
 #include "app/output_lines.h"
 #include "connectors/file_source.h"
 #include "connectors/jsonl_writer.h"
@@ -234,9 +234,6 @@ int run_replay(const std::vector<std::string>& args, std::ostream& out, std::ost
     inputs.push_back(std::move(input));
   }
   if (inputs.empty()) {
-    // Paths in the configuration are relative to the configuration file, so that a config and
-    // its data can move together.
-    const std::filesystem::path base = std::filesystem::path(parsed->config).parent_path();
     for (pipeline::InputConfig input : settings.inputs) {
       if (input.type == pipeline::InputConfig::Type::kKafka) {
         // Replay reads what is at rest; a topic has no end. Export it (kcat -e) and replay that.
@@ -246,11 +243,7 @@ int run_replay(const std::vector<std::string>& args, std::ostream& out, std::ost
                "run` consumes Kafka\n";
         return kExitUsage;
       }
-      if (input.type == pipeline::InputConfig::Type::kFile &&
-          std::filesystem::path(input.path).is_relative()) {
-        input.path = (base / input.path).lexically_normal().string();
-      }
-      inputs.push_back(std::move(input));
+      inputs.push_back(resolve_input_path(std::move(input), parsed->config));
     }
   }
   if (inputs.empty()) {
@@ -269,12 +262,7 @@ int run_replay(const std::vector<std::string>& args, std::ostream& out, std::ost
 
   std::vector<OpenInput> open_inputs;
   for (const pipeline::InputConfig& input : inputs) {
-    connectors::FileSourceOptions options;
-    options.path = input.type == pipeline::InputConfig::Type::kStdin ? "-" : input.path;
-    options.format = input.format;
-    options.max_record_bytes = settings.max_record_bytes;
-    options.max_file_bytes = settings.max_file_bytes;
-    auto source = std::make_unique<connectors::FileSource>(options);
+    auto source = std::make_unique<connectors::FileSource>(file_source_options(input, settings));
     if (const pipeline::Status s = source->open(); !s.is_ok()) {
       err << "trailwatch replay: " << s.message() << "\n";
       return kExitIoError;
@@ -332,13 +320,7 @@ int run_replay(const std::vector<std::string>& args, std::ostream& out, std::ost
   for (size_t i = 0; i < inputs.size(); ++i) {
     const pipeline::InputConfig& input = inputs[i];
     OpenInput& open = open_inputs[i];
-    std::optional<Duration> lateness = input.allowed_lateness;
-    if (!lateness && input.format != InputFormat::kAuto) {
-      lateness = config.lateness_for(input, input.format);
-    }
-    const pipeline::InputId id = runtime.add_input(
-        input.name, lateness, input.account_id.empty() ? settings.account_id : input.account_id,
-        input.region.empty() ? settings.region : input.region);
+    const pipeline::InputId id = add_runtime_input(runtime, config, input, input.name);
     open.id = id;
     open.consumer = std::make_unique<connectors::RuntimeConsumer>(runtime, id);
   }

@@ -20,6 +20,7 @@
 #include "app/cli_args.h"
 #include "app/composite_stage.h"
 #include "app/config_check.h"
+#include "app/inputs.h"
 #include "app/output_lines.h"
 #include "connectors/file_source.h"
 #include "connectors/http_server.h"
@@ -376,6 +377,21 @@ class LiveMetrics {
 
 // ---- Kafka inputs ----------------------------------------------------------------------------
 
+/// The librdkafka properties of one client: the shared `trailwatch.kafka` ones, then the
+/// client's own over them.
+connectors::KafkaProperties client_properties(const pipeline::Settings& settings,
+                                              const pipeline::KafkaProperties& own) {
+  connectors::KafkaProperties properties;
+  for (const auto& [name, value] : settings.kafka) {
+    properties.set(name, value);
+  }
+  for (const auto& [name, value] : own) {
+    properties.set(name, value);
+  }
+  properties.set_default("client.id", "trailwatch");
+  return properties;
+}
+
 /// One Kafka input: its consumer, and a runtime input per assigned partition (per-partition
 /// watermarks). Partitions are registered on assignment, before their first record, so that a
 /// partition that has not delivered yet holds the watermark back instead of having its records
@@ -387,15 +403,8 @@ class KafkaInput final : public connectors::KafkaRebalanceListener {
       : config_(config), whole_(whole), runtime_(runtime) {}
 
   pipeline::Status open() {
-    connectors::KafkaProperties properties;
-    for (const auto& [name, value] : whole_.settings.kafka) {
-      properties.set(name, value);
-    }
-    for (const auto& [name, value] : config_.properties) {
-      properties.set(name, value);
-    }
+    connectors::KafkaProperties properties = client_properties(whole_.settings, config_.properties);
     properties.set("group.id", config_.group_id);
-    properties.set_default("client.id", "trailwatch");
     pipeline::Result<std::unique_ptr<connectors::KafkaConsumer>> consumer =
         connectors::KafkaConsumer::create(properties, {config_.topic}, this);
     if (!consumer.is_ok()) {
@@ -483,14 +492,8 @@ class KafkaInput final : public connectors::KafkaRebalanceListener {
                    const std::vector<connectors::KafkaPartition>& partitions) override {
     assigned_once_ = true;
     for (const connectors::KafkaPartition& kp : partitions) {
-      std::optional<Duration> lateness = config_.allowed_lateness;
-      if (!lateness && config_.format != pipeline::InputFormat::kAuto) {
-        lateness = whole_.lateness_for(config_, config_.format);
-      }
-      const pipeline::InputId id = runtime_.add_input(
-          config_.name + "/" + std::to_string(kp.partition), lateness,
-          config_.account_id.empty() ? whole_.settings.account_id : config_.account_id,
-          config_.region.empty() ? whole_.settings.region : config_.region);
+      const pipeline::InputId id = add_runtime_input(
+          runtime_, whole_, config_, config_.name + "/" + std::to_string(kp.partition));
       partitions_[kp.partition] = Partition{id, 0, Clock::now(), false};
     }
   }
@@ -599,12 +602,7 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
     }
     if (target.starts_with("kafka:")) {
       if (!producer) {
-        connectors::KafkaProperties properties;
-        for (const auto& [name, value] : settings.kafka) {
-          properties.set(name, value);
-        }
-        properties.set_default("client.id", "trailwatch");
-        auto created = connectors::KafkaProducer::create(properties);
+        auto created = connectors::KafkaProducer::create(client_properties(settings, {}));
         if (!created.is_ok()) {
           return created.status();
         }
@@ -735,32 +733,17 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
         << " metric alarm(s), " << current->composite_alarms.size() << " composite alarm(s)\n";
   };
 
-  const std::filesystem::path base = std::filesystem::path(parsed->config).parent_path();
-  for (const pipeline::InputConfig& input : settings.inputs) {
-    if (input.type == pipeline::InputConfig::Type::kKafka) {
+  for (const pipeline::InputConfig& configured : settings.inputs) {
+    if (configured.type == pipeline::InputConfig::Type::kKafka) {
       continue;
     }
-    connectors::FileSourceOptions options;
-    options.path = input.type == pipeline::InputConfig::Type::kStdin
-                       ? "-"
-                       : (std::filesystem::path(input.path).is_relative()
-                              ? (base / input.path).lexically_normal().string()
-                              : input.path);
-    options.format = input.format;
-    options.max_record_bytes = settings.max_record_bytes;
-    options.max_file_bytes = settings.max_file_bytes;
-    connectors::FileSource source(options);
+    const pipeline::InputConfig input = resolve_input_path(configured, parsed->config);
+    connectors::FileSource source(file_source_options(input, settings));
     if (const pipeline::Status s = source.open(); !s.is_ok()) {
       err << "trailwatch run: " << s.message() << "\n";
       return kExitIoError;
     }
-    std::optional<Duration> lateness = input.allowed_lateness;
-    if (!lateness && input.format != pipeline::InputFormat::kAuto) {
-      lateness = config.lateness_for(input, input.format);
-    }
-    const pipeline::InputId id = runtime.add_input(
-        input.name, lateness, input.account_id.empty() ? settings.account_id : input.account_id,
-        input.region.empty() ? settings.region : input.region);
+    const pipeline::InputId id = add_runtime_input(runtime, config, input, input.name);
     connectors::RuntimeConsumer consumer(runtime, id);
     while (!g_stop.load() && source.pump(consumer, kPollRecords)) {
     }
