@@ -442,11 +442,25 @@ class KafkaInput final : public connectors::KafkaRebalanceListener {
     return batch.value().size();
   }
 
-  /// Marks partitions silent for `idle_timeout` as idle. Returns whether every partition is idle.
+  /// Marks partitions silent for `idle_timeout` and caught up as idle. Returns whether every
+  /// partition is idle.
+  ///
+  /// Idle means quiet *and* caught up: a partition with records still to fetch (a slow fetch,
+  /// a broker far away, a loaded machine) keeps holding the watermark however long its records
+  /// take, so they are never judged late against the others.
   bool update_idleness(Clock::time_point now, Duration idle_timeout) {
+    std::map<int32_t, connectors::KafkaPartitionLag> lags;
+    for (const connectors::KafkaPartitionLag& l : consumer_->lag()) {
+      lags[l.partition.partition] = l;
+    }
     bool all_idle = true;
     for (auto& [partition, p] : partitions_) {
-      const bool idle = now - p.last_record > std::chrono::milliseconds(idle_timeout.millis());
+      const auto lag = lags.find(partition);
+      const bool caught_up = lag != lags.end() && lag->second.high_watermark >= 0 &&
+                             (lag->second.lag == 0 ||
+                              (lag->second.lag < 0 && p.next_offset >= lag->second.high_watermark));
+      const bool idle =
+          caught_up && now - p.last_record > std::chrono::milliseconds(idle_timeout.millis());
       runtime_.set_input_idle(p.input, idle);
       all_idle = all_idle && idle;
     }

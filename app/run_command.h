@@ -16,10 +16,10 @@ namespace tw::app {
 /// letters to files, standard output or Kafka topics (`kafka:TOPIC`; events keyed by alarm ARN).
 ///
 /// Watermarks are kept per Kafka partition: each assigned partition is an input of the runtime,
-/// so one lagging partition cannot make another's records late. A partition that delivers
-/// nothing for `idle_timeout_seconds` stops holding the watermark back; when every input is
-/// idle, the watermark follows wall time minus the allowed lateness, so periods without data are
-/// still evaluated on time.
+/// so one lagging partition cannot make another's records late. A partition that has nothing left
+/// to read and delivers nothing for `idle_timeout_seconds` stops holding the watermark back; when
+/// every input is idle, the watermark follows wall time minus the allowed lateness, so periods
+/// without data are still evaluated on time.
 ///
 /// Delivery: offsets are committed only after the emissions of the records before them are
 /// acknowledged by the broker (or written to their file), so output is at least once; event ids

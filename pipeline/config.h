@@ -276,9 +276,9 @@ struct Settings {
   /// Live mode: the HTTP endpoint (/metrics, /healthz, /readyz, /api/v1/alarms), "HOST:PORT" or
   /// ":PORT"; empty disables it.
   std::string http_listen = ":9464";
-  /// Live mode: a Kafka partition (or file input) that delivered nothing for this long (wall
-  /// time) stops holding the watermark back, and when every input is idle the watermark follows
-  /// wall time, so missing data is still evaluated on time.
+  /// Live mode: a Kafka partition that has nothing left to read and delivered nothing for this long
+  /// (wall time) stops holding the watermark back, and when every input is idle the watermark
+  /// follows wall time, so missing data is still evaluated on time.
   Duration idle_timeout = Duration::seconds(30);
 
   bool operator==(const Settings&) const = default;
