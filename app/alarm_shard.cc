@@ -318,6 +318,106 @@ void AlarmShardProcessor::adopt_state(AlarmShardProcessor& previous) {
   }
 }
 
+void AlarmShardProcessor::save_state(const pipeline::SeriesInterner& interner,
+                                     pipeline::StateWriter& out) const {
+  pipeline::StateWriter blob;
+  for (const OwnedAlarm& owned : alarms_) {
+    blob.clear();
+    blob.u64(owned.alarm.config().definition_hash);
+    blob.boolean(owned.math != nullptr);
+    blob.time(owned.next_tick);
+    const Counters& c = owned.counters;
+    blob.u32(c.evaluations);
+    blob.u32(c.periods_with_data);
+    blob.u32(c.transitions);
+    blob.f64(c.minimum);
+    blob.f64(c.maximum);
+    blob.f64(c.last);
+    owned.alarm.save(blob);
+    if (owned.math) {
+      blob.u32(static_cast<uint32_t>(owned.math->histories.size()));
+      for (const detectors::PeriodHistory& history : owned.math->histories) {
+        history.save(blob);
+      }
+    }
+    out.entry('A', owned.alarm.config().alarm_name, blob.bytes());
+  }
+  windows_.for_each([&](pipeline::SeriesId id, const operators::SeriesWindow& window) {
+    blob.clear();
+    window.save(blob);
+    out.entry('W', interner.key(id), blob.bytes());
+  });
+}
+
+void AlarmShardProcessor::load_state(const pipeline::SeriesInterner& interner,
+                                     const pipeline::StateEntries& entries) {
+  restored_alarms_ = 0;
+  for (OwnedAlarm& owned : alarms_) {
+    const std::optional<std::string_view> blob = entries.find('A', owned.alarm.config().alarm_name);
+    if (!blob) {
+      continue;
+    }
+    pipeline::StateReader in(*blob);
+    const uint64_t hash = in.u64();
+    const bool math = in.boolean();
+    if (hash != owned.alarm.config().definition_hash || math != (owned.math != nullptr)) {
+      continue;  // Another definition: starts as a new alarm, as after a reload.
+    }
+    const EventTime next_tick = in.time();
+    Counters c;
+    c.evaluations = in.u32();
+    c.periods_with_data = in.u32();
+    c.transitions = in.u32();
+    c.minimum = static_cast<float>(in.f64());
+    c.maximum = static_cast<float>(in.f64());
+    c.last = static_cast<float>(in.f64());
+    detectors::MetricAlarm alarm = owned.alarm;
+    if (!in.ok() || !alarm.load(in)) {
+      continue;
+    }
+    std::vector<detectors::PeriodHistory> histories;
+    if (owned.math) {
+      histories = owned.math->histories;
+      const uint32_t n = in.u32();
+      if (n != histories.size()) {
+        continue;
+      }
+      bool loaded = true;
+      for (detectors::PeriodHistory& history : histories) {
+        loaded = loaded && history.load(in);
+      }
+      if (!loaded) {
+        continue;
+      }
+    }
+    if (!in.ok() || !in.at_end()) {
+      continue;
+    }
+    owned.alarm = std::move(alarm);
+    owned.next_tick = next_tick;
+    owned.counters = c;
+    if (owned.math) {
+      owned.math->histories = std::move(histories);
+    }
+    ++restored_alarms_;
+  }
+  windows_.for_each([&](pipeline::SeriesId id, operators::SeriesWindow& window) {
+    // Shards that read one series each checkpointed their window of it; they hold the same
+    // buckets but for eviction, so the fullest one of this resolution serves.
+    std::optional<operators::SeriesWindow> best;
+    for (const std::string_view blob : entries.find_all('W', interner.key(id))) {
+      operators::SeriesWindow candidate(window.requirements());
+      pipeline::StateReader in(blob);
+      if (candidate.load(in) && (!best || candidate.bucket_count() > best->bucket_count())) {
+        best = std::move(candidate);
+      }
+    }
+    if (best) {
+      window.take_buckets(*best);
+    }
+  });
+}
+
 std::vector<AlarmRunSummary> AlarmShardProcessor::summaries() const {
   std::vector<AlarmRunSummary> out;
   out.reserve(alarms_.size());

@@ -87,6 +87,21 @@ class AlarmShardProcessor final : public pipeline::ShardProcessor {
   /// Runtime::replace_processors: adopt_state from the previous AlarmShardProcessor.
   void take_over(pipeline::ShardProcessor& previous) override;
 
+  /// Checkpoint: an entry per alarm ('A', by name: definition hash, schedule, counters, state,
+  /// math histories) and per series window ('W', by canonical series key).
+  void save_state(const pipeline::SeriesInterner& interner,
+                  pipeline::StateWriter& out) const override;
+
+  /// Restore: every alarm whose entry carries the same definition hash continues from it (as
+  /// after a reload, adopt_state); each window takes the fullest entry of its series with its
+  /// resolution. Returns nothing: what has no usable entry starts afresh, counted in
+  /// restored_alarms().
+  void load_state(const pipeline::SeriesInterner& interner,
+                  const pipeline::StateEntries& entries) override;
+
+  /// Alarms that took their state from the last load_state.
+  [[nodiscard]] size_t restored_alarms() const { return restored_alarms_; }
+
   [[nodiscard]] size_t alarm_count() const { return alarms_.size(); }
 
   [[nodiscard]] uint64_t cloudtrail_events() const { return cloudtrail_events_; }
@@ -162,6 +177,7 @@ class AlarmShardProcessor final : public pipeline::ShardProcessor {
   operators::QuantileSketch scratch_sketch_;
   detectors::NullBandProvider no_bands_;
   uint64_t cloudtrail_events_ = 0;
+  size_t restored_alarms_ = 0;
 };
 
 }  // namespace tw::app

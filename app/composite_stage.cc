@@ -56,6 +56,63 @@ void CompositeStage::adopt_state(const CompositeStage& previous) {
   pending_initial_ = !all_adopted;
 }
 
+void CompositeStage::save_state(pipeline::StateWriter& out) const {
+  pipeline::StateWriter blob;
+  blob.boolean(initialized_);
+  blob.boolean(pending_initial_);
+  blob.u32(sequence_);
+  out.entry('c', "", blob.bytes());
+  for (const Owned& owned : composites_) {
+    blob.clear();
+    blob.u64(owned.alarm.config().definition_hash);
+    blob.u64(owned.transitions);
+    owned.alarm.save(blob);
+    out.entry('C', owned.alarm.name(), blob.bytes());
+  }
+}
+
+void CompositeStage::load_state(const pipeline::StateEntries& entries) {
+  const std::optional<std::string_view> stage = entries.find('c', "");
+  if (!stage) {
+    return;  // A checkpoint taken without composites: all start afresh.
+  }
+  pipeline::StateReader in(*stage);
+  const bool initialized = in.boolean();
+  const bool pending_initial = in.boolean();
+  const uint32_t sequence = in.u32();
+  if (!in.ok()) {
+    return;
+  }
+  sequence_ = sequence;
+  if (!initialized) {
+    initialized_ = false;  // No step had been taken: nothing to restore.
+    pending_initial_ = pending_initial;
+    return;
+  }
+  bool all_restored = !pending_initial;
+  for (Owned& owned : composites_) {
+    const std::optional<std::string_view> blob = entries.find('C', owned.alarm.name());
+    bool restored = false;
+    if (blob) {
+      pipeline::StateReader entry(*blob);
+      const uint64_t hash = entry.u64();
+      const uint64_t transitions = entry.u64();
+      detectors::CompositeAlarm alarm = owned.alarm;
+      if (entry.ok() && hash == owned.alarm.config().definition_hash && alarm.load(entry) &&
+          entry.at_end()) {
+        owned.alarm = std::move(alarm);
+        owned.transitions = transitions;
+        restored = true;
+      }
+    }
+    all_restored = all_restored && restored;
+  }
+  // As after a reload: new composites get their first evaluation at the next step, restored
+  // ones ignore it.
+  initialized_ = all_restored;
+  pending_initial_ = !all_restored;
+}
+
 void CompositeStage::reconfigure(std::shared_ptr<const pipeline::Config> config) {
   CompositeStage next(std::move(config));
   next.adopt_state(*this);

@@ -49,6 +49,14 @@ class CompositeStage final : public pipeline::StepStage {
   /// from its current state (as adopt_state). Call between steps.
   void reconfigure(std::shared_ptr<const pipeline::Config> config);
 
+  /// Checkpoint: an entry per composite ('C', by name: definition hash, transitions, state) and
+  /// one for the stage ('c').
+  void save_state(pipeline::StateWriter& out) const override;
+
+  /// Restore: composites whose entry carries their definition hash continue from it; the others
+  /// start as after a reload that added them (adopt_state).
+  void load_state(const pipeline::StateEntries& entries) override;
+
   /// One summary per composite (transitions and final state), in topological order.
   [[nodiscard]] std::vector<AlarmRunSummary> summaries() const;
 

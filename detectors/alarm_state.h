@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "pipeline/state_codec.h"
 #include "pipeline/time.h"
 
 namespace tw::detectors {
@@ -52,5 +53,12 @@ struct StateTransition {
 
   bool operator==(const StateTransition&) const = default;
 };
+
+/// Checkpoints: a state record or a transition in the state codec's format. The readers return
+/// defaults (and leave `in` failed) on malformed bytes.
+void save(pipeline::StateWriter& out, const StateRecord& record);
+StateRecord load_state_record(pipeline::StateReader& in);
+void save(pipeline::StateWriter& out, const StateTransition& transition);
+StateTransition load_state_transition(pipeline::StateReader& in);
 
 }  // namespace tw::detectors

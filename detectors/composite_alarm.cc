@@ -1147,6 +1147,66 @@ void CompositeAlarm::update_suppressor(AlarmState state, EventTime at) {
   }
 }
 
+void CompositeAlarm::save(pipeline::StateWriter& out) const {
+  out.u32(static_cast<uint32_t>(children_.size()));
+  for (const Child& child : children_) {
+    out.text(child.name);
+    out.u8(static_cast<uint8_t>(child.state));
+    out.time(child.timestamp);
+  }
+  out.u8(static_cast<uint8_t>(suppressor_state_));
+  out.boolean(evaluated_);
+  out.time(now_);
+  detectors::save(out, current_);
+  detectors::save(out, last_transition_);
+  out.u8(static_cast<uint8_t>(suppressed_by_));
+  out.time(deadline_);
+}
+
+bool CompositeAlarm::load(pipeline::StateReader& in) {
+  const auto read_state = [&in]() {
+    const uint8_t v = in.u8();
+    if (v > static_cast<uint8_t>(AlarmState::kInsufficientData)) {
+      in.fail("an alarm state is " + std::to_string(v));
+    }
+    return static_cast<AlarmState>(v);
+  };
+  std::vector<Child> children = children_;
+  const uint32_t n = in.count(4 + 1 + 8);
+  if (in.ok() && n != children.size()) {
+    in.fail("a composite's children changed");
+  }
+  for (uint32_t i = 0; i < n && in.ok(); ++i) {
+    if (in.text() != children[i].name) {
+      in.fail("a composite's children changed");
+    }
+    children[i].state = read_state();
+    children[i].timestamp = in.time();
+  }
+  const AlarmState suppressor_state = read_state();
+  const bool evaluated = in.boolean();
+  const EventTime now = in.time();
+  StateRecord current = load_state_record(in);
+  StateTransition last = load_state_transition(in);
+  const uint8_t by = in.u8();
+  if (by > static_cast<uint8_t>(SuppressedBy::kAlarm)) {
+    in.fail("a suppression cause is " + std::to_string(by));
+  }
+  const EventTime deadline = in.time();
+  if (!in.ok()) {
+    return false;
+  }
+  children_ = std::move(children);
+  suppressor_state_ = suppressor_state;
+  evaluated_ = evaluated;
+  now_ = now;
+  current_ = std::move(current);
+  last_transition_ = std::move(last);
+  suppressed_by_ = static_cast<SuppressedBy>(by);
+  deadline_ = deadline;
+  return true;
+}
+
 void CompositeAlarm::on_time(EventTime now, CompositeOutput& out) {
   now = advance(now);
   if (const auto deadline = next_deadline(); deadline && *deadline <= now) {

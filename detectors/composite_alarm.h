@@ -299,6 +299,14 @@ class CompositeAlarm {
   /// `now`, making the current state's actions due at the expiry time.
   void on_time(pipeline::EventTime now, CompositeOutput& out);
 
+  /// Checkpoint: appends the state, the children's and suppressor's states and the running
+  /// suppression period.
+  void save(pipeline::StateWriter& out) const;
+
+  /// Restore: the state `save` wrote for this same definition (the caller checks). Returns
+  /// false, with nothing changed, when the bytes are malformed or name other children.
+  bool load(pipeline::StateReader& in);
+
  private:
   struct Child {
     std::string name;

@@ -78,6 +78,63 @@ void MetricAlarm::adopt_state(const MetricAlarm& previous) {
   }
 }
 
+void MetricAlarm::save(pipeline::StateWriter& out) const {
+  out.u8(static_cast<uint8_t>(state_));
+  out.boolean(started_);
+  out.time(state_timestamp_);
+  out.time(last_data_start_);
+  out.u8(static_cast<uint8_t>(decided_by_.kind));
+  out.u8(static_cast<uint8_t>(decided_by_.from));
+  out.u32(decided_by_.recover_minimum);
+  out.optional_f64(decided_by_.threshold_used);
+  out.time(decided_by_.last_data_start);
+  out.u32(static_cast<uint32_t>(decided_by_.range.size()));
+  for (const double v : decided_by_.range) {
+    out.f64(v);
+  }
+  history_.save(out);
+}
+
+bool MetricAlarm::load(pipeline::StateReader& in) {
+  const auto read_state = [&in]() {
+    const uint8_t v = in.u8();
+    if (v > static_cast<uint8_t>(AlarmState::kInsufficientData)) {
+      in.fail("an alarm state is " + std::to_string(v));
+    }
+    return static_cast<AlarmState>(v);
+  };
+  const AlarmState state = read_state();
+  const bool started = in.boolean();
+  const EventTime state_timestamp = in.time();
+  const EventTime last_data_start = in.time();
+  DecidedBy decided;
+  const uint8_t kind = in.u8();
+  if (kind > static_cast<uint8_t>(DecidedBy::Kind::kMissingSeries)) {
+    in.fail("a decision kind is " + std::to_string(kind));
+  }
+  decided.kind = static_cast<DecidedBy::Kind>(kind);
+  decided.from = read_state();
+  decided.recover_minimum = in.u32();
+  decided.threshold_used = in.optional_f64();
+  decided.last_data_start = in.time();
+  const uint32_t n = in.count(sizeof(double));
+  decided.range.resize(n);
+  for (double& v : decided.range) {
+    v = in.f64();
+  }
+  PeriodHistory history = history_;
+  if (!in.ok() || !history.load(in)) {
+    return false;
+  }
+  state_ = state;
+  started_ = started;
+  state_timestamp_ = state_timestamp;
+  last_data_start_ = last_data_start;
+  decided_by_ = std::move(decided);
+  history_ = std::move(history);
+  return true;
+}
+
 Verdict MetricAlarm::verdict(const PeriodDatapoint& d, double threshold) const {
   if (!d.value) {
     return Verdict::kMissing;

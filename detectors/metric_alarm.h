@@ -57,6 +57,7 @@
 #include "detectors/period_history.h"
 #include "pipeline/config.h"
 #include "pipeline/emission.h"
+#include "pipeline/state_codec.h"
 #include "pipeline/time.h"
 
 namespace tw::detectors {
@@ -117,6 +118,13 @@ class MetricAlarm {
   /// Takes over the state of `previous` (the same alarm before a configuration reload), so that
   /// an unchanged alarm does not start again from INSUFFICIENT_DATA.
   void adopt_state(const MetricAlarm& previous);
+
+  /// Checkpoint: appends the state, what decided it and the remembered periods.
+  void save(pipeline::StateWriter& out) const;
+
+  /// Restore: the state `save` wrote (of this same alarm definition — the caller checks), as
+  /// adopt_state does. Returns false, with nothing changed, when the bytes are malformed.
+  bool load(pipeline::StateReader& in);
 
  private:
   /// How the current state was decided: enough to rebuild its reason text and data.

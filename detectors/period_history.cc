@@ -27,6 +27,64 @@ void PeriodHistory::remember(EventTime tick, const PeriodDatapoint& datapoint) {
   }
 }
 
+void PeriodHistory::save(pipeline::StateWriter& out) const {
+  out.duration(period_);
+  out.duration(cadence_);
+  out.u32(static_cast<uint32_t>(range_periods_));
+  out.boolean(!bands_.empty());
+  out.u32(static_cast<uint32_t>(newest_slot_));
+  out.u32(static_cast<uint32_t>(slots_.size()));
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    const Slot& slot = slots_[i];
+    out.u32(slot.tick_number);
+    out.boolean(slot.has_value);
+    out.boolean(slot.low_sample_count);
+    out.f64(slot.value);
+    out.f64(slot.sample_count);
+    if (!bands_.empty()) {
+      out.optional_f64(bands_[i].lower);
+      out.optional_f64(bands_[i].upper);
+    }
+  }
+}
+
+bool PeriodHistory::load(pipeline::StateReader& in) {
+  const Duration period = in.duration();
+  const Duration cadence = in.duration();
+  const uint32_t range = in.u32();
+  const bool with_bands = in.boolean();
+  const uint32_t newest = in.u32();
+  const uint32_t n = in.count(4 + 1 + 1 + 8 + 8);
+  std::vector<Slot> slots(n);
+  std::vector<Band> bands(with_bands ? n : 0);
+  for (uint32_t i = 0; i < n && in.ok(); ++i) {
+    slots[i].tick_number = in.u32();
+    slots[i].has_value = in.boolean();
+    slots[i].low_sample_count = in.boolean();
+    slots[i].value = in.f64();
+    slots[i].sample_count = in.f64();
+    if (with_bands) {
+      bands[i].lower = in.optional_f64();
+      bands[i].upper = in.optional_f64();
+    }
+  }
+  if (in.ok() && n > 0 && newest >= n) {
+    in.fail("a period history's newest slot is out of range");
+  }
+  if (!in.ok()) {
+    return false;
+  }
+  const bool same = period == period_ && cadence == cadence_ &&
+                    static_cast<int64_t>(range) == range_periods_ &&
+                    with_bands == !bands_.empty() && n == slots_.size();
+  if (same) {
+    slots_ = std::move(slots);
+    bands_ = std::move(bands);
+    newest_slot_ = newest;
+  }
+  return true;
+}
+
 void PeriodHistory::assemble(EventTime tick, std::vector<PeriodDatapoint>& out) const {
   out.clear();
   const size_t size = slots_.size();

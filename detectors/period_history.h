@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "detectors/period_datapoint.h"
+#include "pipeline/state_codec.h"
 #include "pipeline/time.h"
 
 namespace tw::detectors {
@@ -47,6 +48,14 @@ class PeriodHistory {
     return period_ == other.period_ && cadence_ == other.cadence_ &&
            range_periods_ == other.range_periods_ && bands_.size() == other.bands_.size();
   }
+
+  /// Checkpoint: appends the shape and the remembered datapoints.
+  void save(pipeline::StateWriter& out) const;
+
+  /// Restore: takes what `save` wrote when the shape is the same (else keeps nothing and
+  /// returns true: a changed period or range remembers nothing, as after a reload). Returns
+  /// false, with nothing changed, when the bytes are malformed.
+  bool load(pipeline::StateReader& in);
 
  private:
   // A datapoint without its start (tick − period) and bands, in 24 bytes; value is meaningful

@@ -180,6 +180,82 @@ void SeriesWindow::take_buckets(SeriesWindow& previous) {
   }
 }
 
+void SeriesWindow::save(pipeline::StateWriter& out) const {
+  out.duration(requirements_.resolution);
+  out.u32(static_cast<uint32_t>(buckets_.size() - head_));
+  std::string sketch_bytes;
+  for (size_t i = head_; i < buckets_.size(); ++i) {
+    const Bucket& b = buckets_[i];
+    out.i64(b.start_ms);
+    out.u8(static_cast<uint8_t>(b.unit));
+    out.boolean(b.percentiles_available);
+    out.f64(b.stats.sample_count);
+    out.f64(b.stats.sum);
+    out.f64(b.stats.minimum);
+    out.f64(b.stats.maximum);
+    out.f64(b.stats.sum_error);
+    out.f64(b.stats.count_error);
+    sketch_bytes.clear();
+    if (b.sketch) {
+      b.sketch->serialize(sketch_bytes);
+    }
+    out.text(sketch_bytes);
+  }
+}
+
+bool SeriesWindow::load(pipeline::StateReader& in) {
+  const Duration resolution = in.duration();
+  // Smallest bucket: start, unit, flag, six doubles and an empty sketch's length.
+  constexpr size_t kMinBucketBytes = 8 + 1 + 1 + 6 * 8 + 4;
+  const uint32_t n = in.count(kMinBucketBytes);
+  std::vector<Bucket> restored;
+  restored.reserve(n);
+  for (uint32_t i = 0; i < n && in.ok(); ++i) {
+    Bucket b;
+    b.start_ms = in.i64();
+    const uint8_t unit = in.u8();
+    if (unit > static_cast<uint8_t>(pipeline::kLastUnit)) {
+      in.fail("a bucket's unit is " + std::to_string(unit));
+    }
+    b.unit = static_cast<Unit>(unit);
+    b.percentiles_available = in.boolean();
+    b.stats.sample_count = in.f64();
+    b.stats.sum = in.f64();
+    b.stats.minimum = in.f64();
+    b.stats.maximum = in.f64();
+    b.stats.sum_error = in.f64();
+    b.stats.count_error = in.f64();
+    const std::string_view sketch = in.text();
+    if (!sketch.empty() && in.ok()) {
+      auto decoded = QuantileSketch::deserialize(sketch);
+      if (!decoded.is_ok()) {
+        in.fail("a bucket's sketch: " + decoded.status().message());
+        break;
+      }
+      b.sketch = std::make_unique<QuantileSketch>(std::move(decoded).value());
+    }
+    if (!restored.empty() && std::make_pair(restored.back().start_ms, restored.back().unit) >=
+                                 std::make_pair(b.start_ms, b.unit)) {
+      in.fail("buckets out of order");
+    }
+    restored.push_back(std::move(b));
+  }
+  if (!in.ok()) {
+    return false;
+  }
+  if (resolution != requirements_.resolution) {
+    return true;
+  }
+  buckets_ = std::move(restored);
+  head_ = 0;
+  if (requirements_.percentiles) {
+    for (Bucket& b : buckets_) {
+      b.percentiles_available = b.percentiles_available && b.sketch != nullptr;
+    }
+  }
+  return true;
+}
+
 void MetricWindows::take_buckets(MetricWindows& previous) {
   const size_t common = std::min(windows_.size(), previous.windows_.size());
   for (size_t i = 0; i < common; ++i) {

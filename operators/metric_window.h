@@ -21,11 +21,13 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "operators/quantile_sketch.h"
 #include "pipeline/metric.h"
 #include "pipeline/series.h"
+#include "pipeline/state_codec.h"
 #include "pipeline/time.h"
 #include "pipeline/units.h"
 
@@ -84,6 +86,15 @@ class SeriesWindow {
   /// percentiles if this window needs them. Leaves `previous` empty.
   void take_buckets(SeriesWindow& previous);
 
+  /// Checkpoint: appends the resolution and every live bucket (statistics and sketch).
+  void save(pipeline::StateWriter& out) const;
+
+  /// Restore: replaces the buckets with those `save` wrote when it used the same resolution
+  /// (otherwise keeps none and returns true: the data cannot be re-bucketed); as take_buckets,
+  /// buckets without a sketch lack percentiles when this window needs them. Returns false, with
+  /// nothing changed, when the bytes are malformed.
+  bool load(pipeline::StateReader& in);
+
  private:
   struct Bucket {
     int64_t start_ms = 0;
@@ -135,6 +146,25 @@ class MetricWindows {
   void take_buckets(MetricWindows& previous);
 
   [[nodiscard]] size_t tracked_series() const { return tracked_; }
+
+  /// Calls f(SeriesId, SeriesWindow&) for every tracked series, in id order.
+  template <typename F>
+  void for_each(F&& f) {
+    for (size_t i = 0; i < windows_.size(); ++i) {
+      if (windows_[i]) {
+        f(pipeline::SeriesId{static_cast<uint32_t>(i)}, *windows_[i]);
+      }
+    }
+  }
+
+  template <typename F>
+  void for_each(F&& f) const {
+    for (size_t i = 0; i < windows_.size(); ++i) {
+      if (windows_[i]) {
+        f(pipeline::SeriesId{static_cast<uint32_t>(i)}, std::as_const(*windows_[i]));
+      }
+    }
+  }
 
   [[nodiscard]] size_t memory_bytes() const;
 

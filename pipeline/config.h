@@ -169,6 +169,9 @@ struct MetricAlarmConfig {
 
   /// JSON pointer of this alarm in its file, e.g. "/MetricAlarms/3" (for messages).
   std::string source_pointer;
+  /// A hash of the alarm's JSON object in canonical form (keys sorted, no whitespace): whether a
+  /// checkpointed state belongs to this very definition. 0 when built in code.
+  uint64_t definition_hash = 0;
 
   [[nodiscard]] int effective_datapoints_to_alarm() const {
     return datapoints_to_alarm.value_or(evaluation_periods);
@@ -194,6 +197,7 @@ struct CompositeAlarmConfig {
   std::optional<int> actions_suppressor_extension_period;
   std::vector<Tag> tags;
   std::string source_pointer;
+  uint64_t definition_hash = 0;  ///< As MetricAlarmConfig::definition_hash.
 
   bool operator==(const CompositeAlarmConfig&) const = default;
 };

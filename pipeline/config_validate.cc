@@ -23,10 +23,23 @@
 #include "pipeline/config.h"
 #include "pipeline/config_internal.h"
 #include "pipeline/json_pointer.h"
+#include "pipeline/series.h"
 #include "pipeline/units.h"
 
 namespace tw::pipeline::config_internal {
 namespace {
+
+// A hash of an alarm's definition: its JSON object in canonical form (nlohmann::json sorts
+// object keys, so key order and whitespace do not matter) without the read-only keys that
+// describe-alarms output carries (StateValue, ...), which change nothing.
+template <size_t N>
+uint64_t definition_hash(const Json& value, const std::array<std::string_view, N>& read_only) {
+  nlohmann::json canonical = nlohmann::json::parse(value.dump());
+  for (const std::string_view key : read_only) {
+    canonical.erase(std::string(key));
+  }
+  return hash_series_key(canonical.dump());
+}
 
 // Limits from the PutMetricAlarm / PutCompositeAlarm API reference.
 constexpr size_t kMaxAlarmNameChars = 255;
@@ -939,6 +952,7 @@ void Validator::metric_alarm(const Json& value, const std::string& pointer) {
   }
   MetricAlarmConfig alarm;
   alarm.source_pointer = pointer;
+  alarm.definition_hash = definition_hash(value, kMetricAlarmReadOnlyKeys);
 
   // Which keys are present, whatever their value: form checks look at presence, range checks at
   // the values that were valid.
@@ -1581,6 +1595,7 @@ void Validator::composite_alarm(const Json& value, const std::string& pointer) {
   }
   CompositeAlarmConfig alarm;
   alarm.source_pointer = pointer;
+  alarm.definition_hash = definition_hash(value, kCompositeAlarmReadOnlyKeys);
   bool has_name = false;
   bool has_rule = false;
   bool has_suppressor = false;

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <deque>
+#include <functional>
 #include <thread>
+#include <unordered_map>
 
 #include "pipeline/blocking_queue.h"
 #include "pipeline/metric_decoder.h"
@@ -39,6 +41,8 @@ struct ShardBatch {
   bool stop = false;
   /// Configuration reload: the shard's next processor, which takes over after this batch.
   std::unique_ptr<ShardProcessor> replacement;
+  /// Checkpoint or restore: run on the shard's thread after this batch (Impl::run_on_shards).
+  const std::function<void(ShardProcessor&, int)>* task = nullptr;
 
   void clear() {
     samples.clear();
@@ -48,6 +52,7 @@ struct ShardBatch {
     has_step = false;
     stop = false;
     replacement.reset();
+    task = nullptr;
   }
 
   [[nodiscard]] size_t size() const { return samples.size() + events.size(); }
@@ -100,6 +105,8 @@ struct Runtime::Impl {
     BlockingQueue<std::unique_ptr<ShardBatch>> spare{0};
     BlockingQueue<StepResult> results{0};
     std::unique_ptr<ShardBatch> filling;
+    BlockingQueue<int> task_done{0};
+    int index = 0;
 
     // Not const: it feeds the batch to the shard's processor, which it owns (through a pointer).
     // NOLINTNEXTLINE(readability-make-member-function-const)
@@ -133,6 +140,10 @@ struct Runtime::Impl {
         if (batch->replacement) {
           batch->replacement->take_over(*processor);
           processor = std::move(batch->replacement);
+        }
+        if (batch->task != nullptr) {
+          (*batch->task)(*processor, index);
+          task_done.push(1);
         }
         batch->clear();
         spare.push(std::move(batch));
@@ -525,6 +536,22 @@ struct Runtime::Impl {
     }
   }
 
+  // Runs `task` on every shard's processor, on the shard's thread, after everything routed so
+  // far, and waits for all of them.
+  void run_on_shards(const std::function<void(ShardProcessor&, int)>& task) {
+    if (!threaded()) {
+      task(*shards.front()->processor, 0);
+      return;
+    }
+    for (auto& shard : shards) {
+      filling(*shard).task = &task;
+      send(*shard);
+    }
+    for (auto& shard : shards) {
+      shard->task_done.pop();
+    }
+  }
+
   void stop_threads() {
     if (!threaded()) {
       return;
@@ -555,6 +582,8 @@ struct Runtime::Impl {
   std::vector<DimensionView> dimension_scratch;
   std::string key_scratch;
   std::vector<InputState> inputs;
+  // Checkpointed state of inputs not registered yet (Runtime::restore), by name.
+  std::unordered_map<std::string, InputState> restored_inputs;
   std::vector<std::unique_ptr<Shard>> shards;
   std::vector<std::deque<StepResult>> pending;
   EventTime watermark = EventTime::min();
@@ -574,6 +603,7 @@ Runtime::Runtime(const Settings& settings, RuntimeOptions options,
   TW_CHECK(options.step > Duration(), "a positive watermark step");
   for (int i = 0; i < options.shards; ++i) {
     auto shard = std::make_unique<Impl::Shard>();
+    shard->index = i;
     shard->processor = factory(i, options.shards, impl_->interner);
     TW_CHECK(shard->processor != nullptr, "the factory returned a processor");
     impl_->shards.push_back(std::move(shard));
@@ -612,8 +642,14 @@ void Runtime::replace_processors(const ShardProcessorFactory& factory) {
 InputId Runtime::add_input(std::string name, std::optional<Duration> allowed_lateness,
                            std::string account_id, std::string region) {
   InputState input;
+  if (auto it = impl_->restored_inputs.find(name); it != impl_->restored_inputs.end()) {
+    input = std::move(it->second);
+    impl_->restored_inputs.erase(it);
+  }
   input.stats.name = std::move(name);
-  input.lateness = allowed_lateness;
+  if (allowed_lateness) {
+    input.lateness = allowed_lateness;  // The configuration's, even over a checkpoint's.
+  }
   input.account_id = std::move(account_id);
   input.region = std::move(region);
   impl_->inputs.push_back(std::move(input));
@@ -719,6 +755,190 @@ void Runtime::finish() {
     impl_->collect_results(true);
   }
   impl_->stop_threads();
+}
+
+namespace {
+
+// Checkpoint framing: magic, format version, body, CRC-32 of everything before it.
+constexpr std::string_view kCheckpointMagic = "TWCKPT\x01\x00";
+constexpr uint32_t kCheckpointVersion = 1;
+
+void save_input(StateWriter& out, const InputState& input) {
+  out.text(input.stats.name);
+  out.boolean(input.lateness.has_value());
+  out.duration(input.lateness.value_or(Duration()));
+  out.time(input.stats.newest);
+  out.time(input.stats.watermark);
+  out.boolean(input.has_previous);
+  out.time(input.previous_time);
+  const HeldItem& held = input.held;
+  out.boolean(held.active);
+  if (held.active) {
+    out.time(held.time);
+    out.boolean(held.has_predecessor);
+    out.u8(static_cast<uint8_t>(held.format));
+    out.text(held.event ? std::string_view(held.event->raw) : std::string_view(held.record));
+    out.boolean(held.event.has_value());
+    out.text(held.source);
+    out.u64(held.position);
+    out.u64(held.datum_index);
+  }
+}
+
+// Reads one input's state; a held CloudTrail event is decoded again from its raw text.
+InputState load_input(StateReader& in, CloudTrailDecoder& decoder, int64_t max_record_bytes) {
+  InputState input;
+  input.stats.name = in.text();
+  const bool has_lateness = in.boolean();
+  const Duration lateness = in.duration();
+  if (has_lateness) {
+    input.lateness = lateness;
+  }
+  input.stats.newest = in.time();
+  input.stats.watermark = in.time();
+  input.has_previous = in.boolean();
+  input.previous_time = in.time();
+  HeldItem& held = input.held;
+  held.active = in.boolean();
+  if (held.active) {
+    held.time = in.time();
+    held.has_predecessor = in.boolean();
+    const uint8_t format = in.u8();
+    if (format > static_cast<uint8_t>(InputFormat::kCloudTrail)) {
+      in.fail("a held record's format is " + std::to_string(format));
+    }
+    held.format = static_cast<InputFormat>(format);
+    held.record = in.text();
+    const bool is_event = in.boolean();
+    held.source = in.text();
+    held.position = in.u64();
+    held.datum_index = in.u64();
+    if (is_event && in.ok()) {
+      CloudTrailDecodeOutput decoded;
+      decoder.decode(held.record, decoded, static_cast<size_t>(max_record_bytes));
+      if (decoded.events.size() != 1) {
+        in.fail("a held CloudTrail event does not decode");
+      } else {
+        held.event = std::move(decoded.events.front());
+        held.record.clear();
+      }
+    }
+  }
+  return input;
+}
+
+}  // namespace
+
+std::string Runtime::checkpoint() {
+  Impl& im = *impl_;
+  TW_CHECK(!im.finished, "checkpoint before finish");
+  std::vector<StateWriter> parts(im.shards.size());
+  const SeriesInterner& interner = im.interner;
+  im.run_on_shards([&parts, &interner](ShardProcessor& processor, int index) {
+    processor.save_state(interner, parts[static_cast<size_t>(index)]);
+  });
+  im.collect_results(true);
+
+  StateWriter out;
+  for (const char c : kCheckpointMagic) {
+    out.u8(static_cast<uint8_t>(c));
+  }
+  out.u32(kCheckpointVersion);
+  out.time(im.watermark);
+  out.time(im.origin_time);
+  out.time(im.idle_floor);
+  out.u32(static_cast<uint32_t>(im.inputs.size() + im.restored_inputs.size()));
+  for (const InputState& input : im.inputs) {
+    save_input(out, input);
+  }
+  for (const auto& [name, input] : im.restored_inputs) {
+    save_input(out, input);  // Restored but not registered again yet: kept for later.
+  }
+  std::string bytes = out.take();
+  for (const StateWriter& part : parts) {
+    bytes += part.bytes();
+  }
+  if (im.options.stage != nullptr) {
+    StateWriter stage;
+    im.options.stage->save_state(stage);
+    bytes += stage.bytes();
+  }
+  StateWriter tail;
+  tail.u8(0);  // End of entries.
+  bytes += tail.bytes();
+  tail.clear();
+  tail.u32(checksum(bytes));
+  bytes += tail.bytes();
+  return bytes;
+}
+
+Status Runtime::restore(std::string_view bytes) {
+  Impl& im = *impl_;
+  if (bytes.size() < kCheckpointMagic.size() + 8 ||
+      bytes.substr(0, kCheckpointMagic.size()) != kCheckpointMagic) {
+    return data_loss("not a trailwatch checkpoint (" + std::to_string(bytes.size()) + " bytes)");
+  }
+  const std::string_view body = bytes.substr(0, bytes.size() - 4);
+  StateReader crc_reader(bytes.substr(bytes.size() - 4));
+  if (crc_reader.u32() != checksum(body)) {
+    return data_loss("checkpoint checksum mismatch: truncated or corrupted");
+  }
+  StateReader in(body.substr(kCheckpointMagic.size()));
+  const uint32_t version = in.u32();
+  if (version != kCheckpointVersion) {
+    return data_loss("checkpoint format version " + std::to_string(version) +
+                     " is not supported (this build reads version " +
+                     std::to_string(kCheckpointVersion) + ")");
+  }
+  const EventTime watermark = in.time();
+  const EventTime origin = in.time();
+  const EventTime idle_floor = in.time();
+  const uint32_t input_count = in.count(4 + 1 + 8 * 5);
+  std::vector<InputState> inputs;
+  for (uint32_t i = 0; i < input_count && in.ok(); ++i) {
+    inputs.push_back(load_input(in, im.cloudtrail_decoder, im.settings.max_record_bytes));
+  }
+  StateEntries entries;
+  if (in.ok()) {
+    entries.read(in);
+  }
+  if (in.ok() && !in.at_end()) {
+    in.fail("bytes after the last entry");
+  }
+  if (!in.ok()) {
+    return data_loss("checkpoint: " + in.error());
+  }
+
+  im.watermark = watermark;
+  im.origin_time = origin;
+  im.idle_floor = idle_floor;
+  for (InputState& restored : inputs) {
+    auto it = std::find_if(im.inputs.begin(), im.inputs.end(), [&](const InputState& input) {
+      return input.stats.name == restored.stats.name;
+    });
+    if (it == im.inputs.end()) {
+      std::string name = restored.stats.name;
+      im.restored_inputs.insert_or_assign(std::move(name), std::move(restored));
+      continue;
+    }
+    InputState& input = *it;
+    if (!input.lateness) {
+      input.lateness = restored.lateness;
+    }
+    input.stats.newest = restored.stats.newest;
+    input.stats.watermark = restored.stats.watermark;
+    input.has_previous = restored.has_previous;
+    input.previous_time = restored.previous_time;
+    input.held = std::move(restored.held);
+  }
+  const SeriesInterner& interner = im.interner;
+  im.run_on_shards([&entries, &interner](ShardProcessor& processor, int /*index*/) {
+    processor.load_state(interner, entries);
+  });
+  if (im.options.stage != nullptr) {
+    im.options.stage->load_state(entries);
+  }
+  return Status::ok();
 }
 
 EventTime Runtime::input_watermark(InputId id) const {

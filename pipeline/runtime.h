@@ -41,6 +41,8 @@
 #include "pipeline/emission.h"
 #include "pipeline/metric.h"
 #include "pipeline/series.h"
+#include "pipeline/state_codec.h"
+#include "pipeline/status.h"
 #include "pipeline/time.h"
 
 namespace tw::pipeline {
@@ -83,6 +85,17 @@ class ShardProcessor {
   /// state. Called on the shard's thread, after `previous` has seen every record and step issued
   /// before the reload and before this one sees any. The default takes nothing.
   virtual void take_over(ShardProcessor& /*previous*/) {}
+
+  /// Checkpoint: appends this processor's state as entries (StateWriter::entry), keyed so that
+  /// any processor of any shard count can find what it owns (an alarm by name, a window by its
+  /// series' canonical key in `interner`). Called on the shard's thread after every record and
+  /// step issued before the checkpoint, while the coordinator waits (so `interner` is stable).
+  virtual void save_state(const SeriesInterner& /*interner*/, StateWriter& /*out*/) const {}
+
+  /// Restore: takes from `entries` the state of what this processor owns; whatever it finds no
+  /// entry for (or an entry of another definition) starts afresh. Called as save_state is,
+  /// before the processor sees any record.
+  virtual void load_state(const SeriesInterner& /*interner*/, const StateEntries& /*entries*/) {}
 };
 
 /// Logic that needs the output of every shard, such as composite alarms (whose children live on
@@ -100,6 +113,11 @@ class StepStage {
   StepStage& operator=(StepStage&&) = delete;
 
   virtual void on_step(const WatermarkStep& step, std::vector<Emission>& emissions) = 0;
+
+  /// Checkpoint and restore, as ShardProcessor's (on the coordinator thread).
+  virtual void save_state(StateWriter& /*out*/) const {}
+
+  virtual void load_state(const StateEntries& /*entries*/) {}
 };
 
 /// Creates the processor of shard `index` (0-based) of `count`. Called on the coordinator
@@ -238,6 +256,21 @@ class Runtime {
   /// Ends the run: the watermark moves to the newest event time seen, every shard evaluates up
   /// to it, all output is written. No other call may follow.
   void finish();
+
+  /// Checkpoint: the complete state of the run — watermarks, every input's sequencing state
+  /// (held outliers included), the origin, and every processor's and the stage's state — after
+  /// everything processed so far, every watermark step included, whose emissions are written to
+  /// the output before this returns. Blocks until the shards have caught up. Restoring it into a
+  /// runtime of the same configuration and feeding that the records that followed produces
+  /// exactly the emissions this runtime would have produced (any shard count). Format: see
+  /// docs/architecture.md ("Checkpoints"); closed by a CRC-32.
+  [[nodiscard]] std::string checkpoint();
+
+  /// Restore: adopts a checkpoint's state. Inputs are matched by name — those not added yet take
+  /// their state when `add_input` registers them. Alarms whose definition changed since start
+  /// afresh. Precondition: no record has been processed yet. A checkpoint that is truncated,
+  /// corrupted or of another format yields kDataLoss and changes nothing.
+  Status restore(std::string_view bytes);
 
   /// The current watermark of input `id` (EventTime::max() once finished).
   [[nodiscard]] EventTime input_watermark(InputId id) const;

@@ -40,6 +40,9 @@ enum class Unit : uint8_t {
   kCountPerSecond,
 };
 
+/// The last enumerator (for range checks of stored values).
+inline constexpr Unit kLastUnit = Unit::kCountPerSecond;
+
 /// The CloudWatch spelling, e.g. "Bytes/Second".
 std::string_view to_string(Unit unit);
 
