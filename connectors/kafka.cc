@@ -610,6 +610,78 @@ KafkaConsumerStats KafkaConsumer::stats() const {
 }
 
 // ---------------------------------------------------------------------------------------------
+// read_partition
+
+Result<std::vector<KafkaRecord>> read_partition(const KafkaProperties& properties,
+                                                const std::string& topic, int32_t partition,
+                                                std::chrono::milliseconds timeout) {
+  TW_RETURN_IF_ERROR(require_bootstrap(properties));
+  TW_ASSIGN_OR_RETURN(KafkaProperties resolved, properties.resolve());
+  // librdkafka's consumer needs a group id even when it only assigns; nothing is committed.
+  resolved.set_default("group.id", "trailwatch-restore");
+  resolved.set("enable.auto.commit", "false");
+  resolved.set("enable.auto.offset.store", "false");
+  resolved.set("enable.partition.eof", "false");
+  EventHandler events{KafkaLogFunction()};
+  TW_ASSIGN_OR_RETURN(std::unique_ptr<RdKafka::Conf> conf, make_conf(resolved, &events));
+  std::string error;
+  const std::unique_ptr<RdKafka::KafkaConsumer> client(
+      RdKafka::KafkaConsumer::create(conf.get(), error));
+  if (client == nullptr) {
+    return pipeline::invalid_argument("cannot create the Kafka reader: " + scrub(error, resolved));
+  }
+  const Clock::time_point deadline = Clock::now() + timeout;
+  std::vector<KafkaRecord> records;
+  int64_t low = 0;
+  int64_t high = 0;
+  while (true) {
+    const RdKafka::ErrorCode code =
+        client->query_watermark_offsets(topic, partition, &low, &high, remaining_ms(deadline));
+    if (code == RdKafka::ERR_NO_ERROR) {
+      break;
+    }
+    if (code == RdKafka::ERR_UNKNOWN_TOPIC_OR_PART || code == RdKafka::ERR__UNKNOWN_TOPIC ||
+        code == RdKafka::ERR__UNKNOWN_PARTITION) {
+      client->close();
+      return records;  // Nothing was ever written.
+    }
+    if (Clock::now() >= deadline) {
+      client->close();
+      return pipeline::unavailable("cannot read " + topic + "[" + std::to_string(partition) +
+                                   "]: " + describe(code));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (high <= low) {
+    client->close();
+    return records;
+  }
+  PartitionList assignment;
+  assignment.add(topic, partition, low);
+  if (const RdKafka::ErrorCode code = client->assign(assignment.list());
+      code != RdKafka::ERR_NO_ERROR) {
+    client->close();
+    return pipeline::internal_error("cannot assign " + topic + ": " + describe(code));
+  }
+  int64_t next = low;
+  while (next < high) {
+    if (Clock::now() >= deadline) {
+      client->close();
+      return pipeline::unavailable("reading " + topic + "[" + std::to_string(partition) +
+                                   "] timed out at offset " + std::to_string(next) + " of " +
+                                   std::to_string(high));
+    }
+    const std::unique_ptr<RdKafka::Message> message(client->consume(100));
+    if (message->err() == RdKafka::ERR_NO_ERROR) {
+      next = message->offset() + 1;
+      records.push_back(to_record(*message));
+    }
+  }
+  client->close();
+  return records;
+}
+
+// ---------------------------------------------------------------------------------------------
 // KafkaProducer
 
 struct KafkaProducer::Impl final : public RdKafka::DeliveryReportCb {

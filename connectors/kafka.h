@@ -187,6 +187,16 @@ class KafkaConsumer {
   std::unique_ptr<Impl> impl_;
 };
 
+/// Reads partition `partition` of `topic` from its oldest record up to its end as of the call,
+/// without joining a consumer group (assign, not subscribe) and without committing: how a worker
+/// restores its state from a changelog topic. A topic or partition that does not exist reads as
+/// empty. Errors: `unavailable` when the partition cannot be read completely within `timeout`
+/// (no leader, broker down), and those of `KafkaConsumer::create` for bad properties.
+pipeline::Result<std::vector<KafkaRecord>> read_partition(const KafkaProperties& properties,
+                                                          const std::string& topic,
+                                                          int32_t partition,
+                                                          std::chrono::milliseconds timeout);
+
 /// A message whose delivery failed for good (after librdkafka's own retries), with everything
 /// needed to dead-letter or produce it again.
 struct KafkaDeliveryFailure {
