@@ -81,7 +81,7 @@ Duration evaluation_step(const pipeline::Config& config) {
 AlarmShardProcessor::AlarmShardProcessor(std::shared_ptr<const pipeline::Config> config, int index,
                                          int count, pipeline::SeriesInterner& interner,
                                          AlarmShardOptions options)
-    : config_(std::move(config)) {
+    : config_(std::move(config)), evaluations_(options.evaluations) {
   const pipeline::Settings& settings = config_->settings;
   // Aliases of the shared configuration: no copy per alarm.
   const std::shared_ptr<const pipeline::Settings> shared_settings(config_, &settings);
@@ -175,6 +175,7 @@ void AlarmShardProcessor::on_cloudtrail(const pipeline::CloudTrailEvent& /*event
 
 void AlarmShardProcessor::on_watermark(const pipeline::WatermarkStep& step,
                                        pipeline::EmissionBuffer& out) {
+  uint64_t evaluations = 0;
   for (OwnedAlarm& owned : alarms_) {
     if (owned.next_tick == EventTime::min()) {
       owned.next_tick = owned.alarm.first_tick_after(step.origin);
@@ -182,9 +183,13 @@ void AlarmShardProcessor::on_watermark(const pipeline::WatermarkStep& step,
     while (owned.next_tick <= step.watermark) {
       evaluate(owned, owned.next_tick, out);
       owned.next_tick = owned.next_tick + owned.alarm.cadence();
+      ++evaluations;
     }
   }
   windows_.evict(step.watermark);
+  if (evaluations_ != nullptr) {
+    evaluations_->fetch_add(evaluations, std::memory_order_relaxed);
+  }
 }
 
 detectors::PeriodDatapoint AlarmShardProcessor::aggregate(const Input& input, EventTime tick,

@@ -12,6 +12,7 @@
 /// alarm on that datapoint, a math alarm on its expression evaluated over the whole range. This
 /// file is wiring only; the semantics live in the components it connects.
 
+#include <atomic>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -68,6 +69,9 @@ struct AlarmRunSummary {
 /// What the shard processors produce besides transitions.
 struct AlarmShardOptions {
   bool datapoints = true;  ///< Write the datapoints stream (`--datapoints`).
+  /// When set, every watermark step adds the number of alarm evaluations it ran (one relaxed
+  /// atomic add per step, for live mode's metrics; read from any thread).
+  std::atomic<uint64_t>* evaluations = nullptr;
 };
 
 class AlarmShardProcessor final : public pipeline::ShardProcessor {
@@ -178,6 +182,7 @@ class AlarmShardProcessor final : public pipeline::ShardProcessor {
   detectors::NullBandProvider no_bands_;
   uint64_t cloudtrail_events_ = 0;
   size_t restored_alarms_ = 0;
+  std::atomic<uint64_t>* evaluations_ = nullptr;
 };
 
 }  // namespace tw::app

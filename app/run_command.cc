@@ -11,6 +11,7 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -21,11 +22,13 @@
 #include "app/composite_stage.h"
 #include "app/config_check.h"
 #include "app/inputs.h"
+#include "app/live_checkpoint.h"
 #include "app/output_lines.h"
 #include "connectors/file_source.h"
 #include "connectors/http_server.h"
 #include "connectors/jsonl_writer.h"
 #include "connectors/kafka.h"
+#include "connectors/state_store.h"
 #include "pipeline/runtime.h"
 
 namespace tw::app {
@@ -286,6 +289,36 @@ class LiveMetrics {
                           .Name("trailwatch_consumer_lag_records")
                           .Help("Kafka consumer lag summed over assigned partitions, by input")
                           .Register(*registry_)),
+        evaluations_(prometheus::BuildCounter()
+                         .Name("trailwatch_evaluations_total")
+                         .Help("Alarm evaluations (one per alarm per evaluation tick)")
+                         .Register(*registry_)
+                         .Add({})),
+        checkpoints_(prometheus::BuildCounter()
+                         .Name("trailwatch_checkpoints_total")
+                         .Help("Checkpoints of the state, by result (ok, failed)")
+                         .Register(*registry_)),
+        checkpoint_age_(prometheus::BuildGauge()
+                            .Name("trailwatch_checkpoint_age_seconds")
+                            .Help("Seconds since the last durable checkpoint (since start "
+                                  "before the first)")
+                            .Register(*registry_)
+                            .Add({})),
+        checkpoint_bytes_(prometheus::BuildGauge()
+                              .Name("trailwatch_checkpoint_bytes")
+                              .Help("Size of the last durable checkpoint")
+                              .Register(*registry_)
+                              .Add({})),
+        checkpoint_seconds_(prometheus::BuildGauge()
+                                .Name("trailwatch_checkpoint_duration_seconds")
+                                .Help("How long the last checkpoint took, durable write included")
+                                .Register(*registry_)
+                                .Add({})),
+        restore_seconds_(prometheus::BuildGauge()
+                             .Name("trailwatch_restore_duration_seconds")
+                             .Help("How long restoring the state took at start")
+                             .Register(*registry_)
+                             .Add({})),
         latency_(prometheus::BuildHistogram()
                      .Name("trailwatch_evaluation_latency_seconds")
                      .Help("From reading the record (or the wall-clock tick) that moved the "
@@ -347,6 +380,25 @@ class LiveMetrics {
     consumer_lag_.Add({{"input", input}}).Set(static_cast<double>(lag));
   }
 
+  void set_evaluations(uint64_t total) {
+    const double delta = static_cast<double>(total) - evaluations_.Value();
+    if (delta > 0) {
+      evaluations_.Increment(delta);
+    }
+  }
+
+  void checkpoint_done(bool ok, size_t bytes, double seconds) {
+    checkpoints_.Add({{"result", ok ? "ok" : "failed"}}).Increment();
+    if (ok) {
+      checkpoint_bytes_.Set(static_cast<double>(bytes));
+      checkpoint_seconds_.Set(seconds);
+    }
+  }
+
+  void set_checkpoint_age(double seconds) { checkpoint_age_.Set(seconds); }
+
+  void set_restore_seconds(double seconds) { restore_seconds_.Set(seconds); }
+
  private:
   struct InputTotals {
     uint64_t records = 0;
@@ -372,6 +424,12 @@ class LiveMetrics {
   prometheus::Family<prometheus::Gauge>& watermark_;
   prometheus::Family<prometheus::Gauge>& watermark_lag_;
   prometheus::Family<prometheus::Gauge>& consumer_lag_;
+  prometheus::Counter& evaluations_;
+  prometheus::Family<prometheus::Counter>& checkpoints_;
+  prometheus::Gauge& checkpoint_age_;
+  prometheus::Gauge& checkpoint_bytes_;
+  prometheus::Gauge& checkpoint_seconds_;
+  prometheus::Gauge& restore_seconds_;
   prometheus::Histogram& latency_;
 };
 
@@ -398,9 +456,17 @@ connectors::KafkaProperties client_properties(const pipeline::Settings& settings
 /// judged late against the others'.
 class KafkaInput final : public connectors::KafkaRebalanceListener {
  public:
+  /// `restored`: where a restored checkpoint says each partition continues (may be empty).
+  /// `before_revoke`: called while partitions are still owned, before they are revoked (live
+  /// mode checkpoints there).
   KafkaInput(const pipeline::InputConfig& config, const pipeline::Config& whole,
-             pipeline::Runtime& runtime)
-      : config_(config), whole_(whole), runtime_(runtime) {}
+             pipeline::Runtime& runtime, const LiveCheckpoint& restored,
+             std::function<void()> before_revoke)
+      : config_(config),
+        whole_(whole),
+        runtime_(runtime),
+        restored_(restored),
+        before_revoke_(std::move(before_revoke)) {}
 
   pipeline::Status open() {
     connectors::KafkaProperties properties = client_properties(whole_.settings, config_.properties);
@@ -467,12 +533,21 @@ class KafkaInput final : public connectors::KafkaRebalanceListener {
     return all_idle;
   }
 
-  /// Commits the offsets processed since the last commit. Call only once their emissions are
-  /// durable.
+  /// Adds the next offset of every assigned partition whose position is known.
+  void positions(LiveCheckpoint& checkpoint) const {
+    for (const auto& [partition, p] : partitions_) {
+      if (p.next_offset >= 0) {
+        checkpoint.kafka_offsets[{config_.topic, partition}] = p.next_offset;
+      }
+    }
+  }
+
+  /// Commits the offsets processed since the last commit. Call only once everything they caused
+  /// is durable (emissions delivered and, with a state store, the state checkpointed).
   pipeline::Status commit() {
     std::vector<connectors::KafkaOffset> offsets;
     for (auto& [partition, p] : partitions_) {
-      if (p.dirty) {
+      if (p.dirty && p.next_offset >= 0) {
         offsets.push_back({config_.topic, partition, p.next_offset});
       }
     }
@@ -502,20 +577,31 @@ class KafkaInput final : public connectors::KafkaRebalanceListener {
 
   [[nodiscard]] const std::string& name() const { return config_.name; }
 
-  void on_assigned(connectors::KafkaConsumer& /*consumer*/,
+  void on_assigned(connectors::KafkaConsumer& consumer,
                    const std::vector<connectors::KafkaPartition>& partitions) override {
     assigned_once_ = true;
     for (const connectors::KafkaPartition& kp : partitions) {
       const pipeline::InputId id = add_runtime_input(
           runtime_, whole_, config_, config_.name + "/" + std::to_string(kp.partition));
-      partitions_[kp.partition] = Partition{id, 0, Clock::now(), false};
+      int64_t start = -1;  // Unknown until the first record: the group's committed offset.
+      if (auto it = restored_.kafka_offsets.find({config_.topic, kp.partition});
+          it != restored_.kafka_offsets.end()) {
+        // The checkpoint's offset is authoritative: the state reflects exactly what precedes it.
+        if (consumer.seek(config_.topic, kp.partition, it->second).is_ok()) {
+          start = it->second;
+        }
+      }
+      partitions_[kp.partition] = Partition{id, start, Clock::now(), false};
     }
   }
 
   void on_revoked(connectors::KafkaConsumer& /*consumer*/,
                   const std::vector<connectors::KafkaPartition>& partitions) override {
-    // Processed offsets are committed by the main loop once durable; a partition leaving now is
-    // re-read from its last commit by its next owner (at least once).
+    // Checkpoint while the partitions are still ours; their next owner restores from it. Without
+    // a state store it re-reads from the last commit (at least once).
+    if (before_revoke_) {
+      before_revoke_();
+    }
     for (const connectors::KafkaPartition& kp : partitions) {
       if (auto it = partitions_.find(kp.partition); it != partitions_.end()) {
         runtime_.finish_input(it->second.input);
@@ -527,7 +613,7 @@ class KafkaInput final : public connectors::KafkaRebalanceListener {
  private:
   struct Partition {
     pipeline::InputId input;
-    int64_t next_offset = 0;
+    int64_t next_offset = -1;  ///< -1 until known (first record, or a restored checkpoint).
     Clock::time_point last_record;
     bool dirty = false;
   };
@@ -535,11 +621,70 @@ class KafkaInput final : public connectors::KafkaRebalanceListener {
   const pipeline::InputConfig& config_;
   const pipeline::Config& whole_;
   pipeline::Runtime& runtime_;
+  const LiveCheckpoint& restored_;
+  std::function<void()> before_revoke_;
   std::unique_ptr<connectors::KafkaConsumer> consumer_;
   std::map<int32_t, Partition> partitions_;
   std::string source_;
   bool assigned_once_ = false;
 };
+
+// ---- State ----------------------------------------------------------------------------------
+
+/// The store `settings.state` names, or null for none. Whose state it holds: the consumer group
+/// of the first Kafka input (workers of one group share it), else "trailwatch".
+pipeline::Result<std::unique_ptr<connectors::StateStore>> open_state_store(
+    const pipeline::Settings& settings, const std::string& config_path) {
+  const pipeline::StateConfig& state = settings.state;
+  const auto kafka =
+      std::find_if(settings.inputs.begin(), settings.inputs.end(),
+                   [](const auto& i) { return i.type == pipeline::InputConfig::Type::kKafka; });
+  const std::string name = kafka != settings.inputs.end() ? kafka->group_id : "trailwatch";
+  switch (state.store) {
+    case pipeline::StateConfig::Store::kNone:
+      return std::unique_ptr<connectors::StateStore>();
+    case pipeline::StateConfig::Store::kDirectory: {
+      // Relative to the configuration file, as file inputs are.
+      std::filesystem::path directory(state.directory);
+      if (directory.is_relative()) {
+        directory = std::filesystem::path(config_path).parent_path() / directory;
+      }
+      TW_ASSIGN_OR_RETURN(std::unique_ptr<connectors::DirectoryStateStore> store,
+                          connectors::DirectoryStateStore::open(directory.string(), name));
+      return std::unique_ptr<connectors::StateStore>(std::move(store));
+    }
+    case pipeline::StateConfig::Store::kKafka: {
+      if (kafka == settings.inputs.end()) {
+        return pipeline::invalid_argument("the kafka state store needs a Kafka input");
+      }
+      connectors::KafkaStateStore::Options options;
+      options.topic = state.topic;
+      options.name = name;
+      TW_ASSIGN_OR_RETURN(std::unique_ptr<connectors::KafkaStateStore> store,
+                          connectors::KafkaStateStore::open(
+                              client_properties(settings, kafka->properties), options));
+      return std::unique_ptr<connectors::StateStore>(std::move(store));
+    }
+  }
+  return std::unique_ptr<connectors::StateStore>();
+}
+
+/// Loads the newest checkpoint from `store` into `runtime` and `restored`; none is fine.
+pipeline::Status restore_state(connectors::StateStore& store, pipeline::Runtime& runtime,
+                               LiveCheckpoint& restored, std::ostream& err) {
+  TW_ASSIGN_OR_RETURN(std::optional<std::string> bytes, store.load());
+  if (!bytes) {
+    err << "trailwatch run: no checkpoint in " << store.describe() << "; starting empty\n";
+    return {};
+  }
+  TW_ASSIGN_OR_RETURN(LiveCheckpoint checkpoint, decode_live_checkpoint(*bytes));
+  TW_RETURN_IF_ERROR(runtime.restore(checkpoint.runtime));
+  err << "trailwatch run: state restored from " << store.describe() << " (" << bytes->size()
+      << " bytes; " << checkpoint.kafka_offsets.size() << " partition offset(s), "
+      << checkpoint.file_records.size() << " file position(s))\n";
+  restored = std::move(checkpoint);
+  return {};
+}
 
 struct RunArgs {
   std::string config;
@@ -654,38 +799,36 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
   }
   // The configuration the alarms run with; replaced by a reload.
   std::shared_ptr<const pipeline::Config> current = loaded.config;
+  std::atomic<uint64_t> evaluations{0};
   const auto processors = [&](int index, int count, pipeline::SeriesInterner& interner) {
     return std::make_unique<AlarmShardProcessor>(
-        current, index, count, interner, AlarmShardOptions{/*datapoints=*/streams[1] != nullptr});
+        current, index, count, interner,
+        AlarmShardOptions{/*datapoints=*/streams[1] != nullptr, &evaluations});
   };
   pipeline::Runtime runtime(settings,
                             pipeline::RuntimeOptions{shards, evaluation_step(config), &composites},
                             processors, output);
 
-  // Inputs: files and stdin are read to their end first; Kafka inputs are consumed until stopped.
-  std::vector<std::unique_ptr<KafkaInput>> kafka_inputs;
-  std::atomic<bool> ready{false};
-  for (const pipeline::InputConfig& input : settings.inputs) {
-    if (input.type == pipeline::InputConfig::Type::kKafka) {
-      kafka_inputs.push_back(std::make_unique<KafkaInput>(input, config, runtime));
-      if (const pipeline::Status s = kafka_inputs.back()->open(); !s.is_ok()) {
-        err << "trailwatch run: " << s.message() << "\n";
-        return kExitIoError;
-      }
-    }
-  }
-
-  // HTTP endpoint.
+  // HTTP endpoint, first: a long restore must not fail the liveness probe.
+  enum class Phase : int { kRestoring, kAssigning, kReady };
+  std::atomic<Phase> phase{Phase::kRestoring};
   const std::string listen = parsed->http_listen.value_or(settings.http_listen);
   connectors::HttpServer http(connectors::HttpServerOptions{listen});
   if (!listen.empty()) {
     (void)http.add_handler("/healthz", [](const connectors::HttpRequest&) {
       return connectors::HttpResponse{200, "text/plain; charset=utf-8", "ok\n"};
     });
-    (void)http.add_handler("/readyz", [&ready](const connectors::HttpRequest&) {
-      return ready.load() ? connectors::HttpResponse{200, "text/plain; charset=utf-8", "ready\n"}
-                          : connectors::HttpResponse{503, "text/plain; charset=utf-8",
-                                                     "not ready: inputs not assigned yet\n"};
+    (void)http.add_handler("/readyz", [&phase](const connectors::HttpRequest&) {
+      switch (phase.load()) {
+        case Phase::kReady:
+          return connectors::HttpResponse{200, "text/plain; charset=utf-8", "ready\n"};
+        case Phase::kRestoring:
+          return connectors::HttpResponse{503, "text/plain; charset=utf-8",
+                                          "not ready: restoring state\n"};
+        default:
+          return connectors::HttpResponse{503, "text/plain; charset=utf-8",
+                                          "not ready: inputs not assigned yet\n"};
+      }
     });
     (void)http.add_handler("/metrics", connectors::metrics_handler({metrics.registry()}));
     (void)http.add_handler("/api/v1/alarms", [&board](const connectors::HttpRequest& request) {
@@ -698,6 +841,105 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
       return kExitIoError;
     }
     err << "trailwatch run: http endpoint on port " << http.port() << "\n";
+  }
+
+  // State: the newest checkpoint is restored before anything is read.
+  std::unique_ptr<connectors::StateStore> store;
+  LiveCheckpoint restored;
+  {
+    const auto started = Clock::now();
+    pipeline::Result<std::unique_ptr<connectors::StateStore>> opened =
+        open_state_store(settings, parsed->config);
+    if (!opened.is_ok()) {
+      err << "trailwatch run: state: " << opened.status().message() << "\n";
+      return kExitIoError;
+    }
+    store = std::move(opened).value();
+    if (store) {
+      pipeline::Status restore_status = restore_state(*store, runtime, restored, err);
+      if (!restore_status.is_ok()) {
+        err << "trailwatch run: state: " << restore_status.message()
+            << "\ntrailwatch run: not starting: the state cannot be restored (to start without "
+               "it, set trailwatch.state.store to \"none\" or remove the checkpoint)\n";
+        return kExitIoError;
+      }
+    }
+    metrics.set_restore_seconds(std::chrono::duration<double>(Clock::now() - started).count());
+  }
+  phase.store(Phase::kAssigning);
+
+  // Durability: emissions delivered, then (with a store) the state checkpointed together with
+  // the input positions it reflects, then those offsets committed. Returns whether it all
+  // succeeded.
+  std::vector<std::unique_ptr<KafkaInput>> kafka_inputs;
+  std::map<std::string, uint64_t> file_positions = restored.file_records;
+  bool runtime_finished = false;
+  auto last_checkpoint = Clock::now();
+  uint64_t progress_at_checkpoint = 0;
+  const auto progress = [&] {
+    const pipeline::RuntimeStats stats = runtime.stats();
+    uint64_t n = stats.watermark_steps;
+    for (const pipeline::InputStats& input : stats.inputs) {
+      n += input.records;
+    }
+    return n;
+  };
+  const auto flush_outputs = [&]() -> bool {
+    bool durable = true;
+    for (auto& sink : sinks) {
+      if (const pipeline::Status s = sink->flush(); !s.is_ok()) {
+        err << "trailwatch run: output: " << s.message() << "\n";
+        durable = false;
+      }
+    }
+    return durable;
+  };
+  const auto commit_inputs = [&] {
+    for (auto& input : kafka_inputs) {
+      if (const pipeline::Status s = input->commit(); !s.is_ok()) {
+        err << "trailwatch run: input \"" << input->name() << "\": commit: " << s.message() << "\n";
+      }
+    }
+  };
+  const auto checkpoint = [&]() -> bool {
+    if (!store || runtime_finished) {
+      return false;
+    }
+    const auto started = Clock::now();
+    LiveCheckpoint state;
+    state.runtime = runtime.checkpoint();  // Also writes every finished step's emissions.
+    if (!flush_outputs()) {
+      metrics.checkpoint_done(false, 0, 0);
+      return false;
+    }
+    state.file_records = file_positions;
+    for (const auto& input : kafka_inputs) {
+      input->positions(state);
+    }
+    const std::string bytes = encode(state);
+    const pipeline::Status saved = store->save(bytes);
+    const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    metrics.checkpoint_done(saved.is_ok(), bytes.size(), seconds);
+    if (!saved.is_ok()) {
+      err << "trailwatch run: checkpoint: " << saved.message() << "\n";
+      return false;
+    }
+    last_checkpoint = Clock::now();
+    progress_at_checkpoint = progress();
+    commit_inputs();
+    return true;
+  };
+
+  // Inputs: files and stdin are read to their end first; Kafka inputs are consumed until stopped.
+  for (const pipeline::InputConfig& input : settings.inputs) {
+    if (input.type == pipeline::InputConfig::Type::kKafka) {
+      kafka_inputs.push_back(std::make_unique<KafkaInput>(input, config, runtime, restored,
+                                                          [&checkpoint] { (void)checkpoint(); }));
+      if (const pipeline::Status s = kafka_inputs.back()->open(); !s.is_ok()) {
+        err << "trailwatch run: " << s.message() << "\n";
+        return kExitIoError;
+      }
+    }
   }
 
   struct sigaction action {};
@@ -758,10 +1000,19 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
       return kExitIoError;
     }
     const pipeline::InputId id = add_runtime_input(runtime, config, input, input.name);
-    connectors::RuntimeConsumer consumer(runtime, id);
+    uint64_t& position = file_positions[input.name];
+    connectors::RuntimeConsumer consumer(runtime, id, position);
     while (!g_stop.load() && source.pump(consumer, kPollRecords)) {
+      position = consumer.records();
+      if (store && Clock::now() - last_checkpoint >=
+                       std::chrono::milliseconds(settings.state.checkpoint_interval.millis())) {
+        (void)checkpoint();
+      }
     }
-    runtime.finish_input(id);
+    position = consumer.records();
+    if (!g_stop.load()) {
+      runtime.finish_input(id);
+    }
   }
 
   // The main loop.
@@ -769,7 +1020,7 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
   const Duration lateness = std::max(settings.metric_lateness, settings.cloudtrail_lateness);
   int code = kExitOk;
   if (kafka_inputs.empty()) {
-    ready.store(true);
+    phase.store(Phase::kReady);
   }
   uint64_t consumed = 0;
   std::optional<Clock::time_point> first_record;
@@ -806,8 +1057,9 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
         first_record = cause;
       }
     }
-    ready.store(std::all_of(kafka_inputs.begin(), kafka_inputs.end(),
-                            [](const auto& i) { return i->assigned(); }));
+    const bool assigned = std::all_of(kafka_inputs.begin(), kafka_inputs.end(),
+                                      [](const auto& i) { return i->assigned(); });
+    phase.store(assigned ? Phase::kReady : Phase::kAssigning);
     const auto now = Clock::now();
     bool all_idle = true;
     for (auto& input : kafka_inputs) {
@@ -823,29 +1075,31 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
     }
     runtime.collect_finished_steps();
     if (records > 0 || all_idle) {
-      // Durable outputs first, then the offsets that produced them.
-      bool durable = true;
-      for (auto& sink : sinks) {
-        if (const pipeline::Status s = sink->flush(); !s.is_ok()) {
-          err << "trailwatch run: output: " << s.message() << "\n";
-          durable = false;
-        }
-      }
-      if (durable) {
+      // Emissions are delivered at once (latency); offsets are committed only after what they
+      // caused is durable: here without a state store, after the next checkpoint with one.
+      if (flush_outputs()) {
         const double latency = std::chrono::duration<double>(Clock::now() - cause).count();
         for (; output.undelivered_events > 0; --output.undelivered_events) {
           metrics.observe_latency(latency);
         }
-        for (auto& input : kafka_inputs) {
-          if (const pipeline::Status s = input->commit(); !s.is_ok()) {
-            err << "trailwatch run: input \"" << input->name() << "\": commit: " << s.message()
-                << "\n";
-          }
+        if (!store) {
+          commit_inputs();
         }
       }
     }
+    if (store && Clock::now() - last_checkpoint >=
+                     std::chrono::milliseconds(settings.state.checkpoint_interval.millis())) {
+      if (progress() != progress_at_checkpoint) {
+        (void)checkpoint();
+      } else {
+        last_checkpoint = Clock::now();  // Nothing changed: the last checkpoint is current.
+      }
+    }
     metrics.update(runtime.stats(), output.transitions, board.count_by_state());
-    if (parsed->until_idle && all_idle && ready.load()) {
+    metrics.set_evaluations(evaluations.load(std::memory_order_relaxed));
+    metrics.set_checkpoint_age(
+        std::chrono::duration<double>(Clock::now() - last_checkpoint).count());
+    if (parsed->until_idle && all_idle && phase.load() == Phase::kReady) {
       break;  // Everything available was consumed, evaluated, delivered and committed.
     }
   }
@@ -859,26 +1113,28 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
     err << ")\n";
   }
 
-  // Shutdown: what was read is evaluated as far as the watermark allows, written, committed.
-  // A run that ends with its input (files only, or --until-idle) evaluates to the newest event
-  // time, as replay does; a stopped live run leaves the rest to the next worker.
-  if (kafka_inputs.empty() || (parsed->until_idle && !g_stop.load())) {
+  // Shutdown: what was read is evaluated as far as the watermark allows, written, checkpointed
+  // and committed. A run that ends with its input (files only, or --until-idle) evaluates to the
+  // newest event time, as replay does (after a last checkpoint: a restart goes on from there, at
+  // least once); a stopped live run leaves the rest to the next worker (or to its own restart).
+  const bool stopped = g_stop.load();
+  const bool ends_with_input =
+      kafka_inputs.empty() ? (!stopped || !store) : (parsed->until_idle && !stopped);
+  if (store && !checkpoint()) {
+    code = kExitIoError;
+  }
+  if (ends_with_input) {
     runtime.finish();
+    runtime_finished = true;
   } else {
     runtime.collect_finished_steps();
   }
-  bool durable = true;
-  for (auto& sink : sinks) {
-    if (const pipeline::Status s = sink->flush(); !s.is_ok()) {
-      err << "trailwatch run: output: " << s.message() << "\n";
-      code = kExitIoError;
-      durable = false;
-    }
+  if (!flush_outputs()) {
+    code = kExitIoError;
+  } else if (!store) {
+    commit_inputs();
   }
   for (auto& input : kafka_inputs) {
-    if (durable) {
-      (void)input->commit();
-    }
     (void)input->close();
   }
   http.stop();

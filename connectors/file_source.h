@@ -52,25 +52,35 @@ class RecordConsumer {
                          std::string_view record, const pipeline::RecordOrigin& origin) = 0;
 };
 
-/// Feeds a Runtime input.
+/// Feeds a Runtime input. After a restore, the first `skip` records (accepted or rejected) are
+/// passed over: the checkpoint already reflects them.
 class RuntimeConsumer final : public RecordConsumer {
  public:
-  RuntimeConsumer(pipeline::Runtime& runtime, pipeline::InputId input)
-      : runtime_(runtime), input_(input) {}
+  RuntimeConsumer(pipeline::Runtime& runtime, pipeline::InputId input, uint64_t skip = 0)
+      : runtime_(runtime), input_(input), skip_(skip) {}
 
   void on_record(pipeline::InputFormat format, std::string_view record,
                  const pipeline::RecordOrigin& origin) override {
-    runtime_.process(input_, format, record, origin);
+    if (++records_ > skip_) {
+      runtime_.process(input_, format, record, origin);
+    }
   }
 
   void on_reject(pipeline::DropReason reason, std::string_view detail, std::string_view record,
                  const pipeline::RecordOrigin& origin) override {
-    runtime_.reject(input_, reason, detail, record, origin);
+    if (++records_ > skip_) {
+      runtime_.reject(input_, reason, detail, record, origin);
+    }
   }
+
+  /// Records seen so far, skipped ones included: the position to checkpoint.
+  [[nodiscard]] uint64_t records() const { return records_; }
 
  private:
   pipeline::Runtime& runtime_;
   pipeline::InputId input_;
+  uint64_t skip_ = 0;
+  uint64_t records_ = 0;
 };
 
 struct FileSourceOptions {

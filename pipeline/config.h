@@ -255,6 +255,23 @@ struct OutputConfig {
   bool operator==(const OutputConfig&) const = default;
 };
 
+/// Live mode: where checkpoints of the state go (the `state` object of the trailwatch section).
+struct StateConfig {
+  enum class Store : uint8_t {
+    kNone,       ///< No checkpoints: a restart starts from the committed offsets, state empty.
+    kKafka,      ///< A changelog topic on the Kafka inputs' cluster.
+    kDirectory,  ///< A file in a local directory (file inputs, or a persistent volume).
+  };
+  /// When not configured: kKafka if any input is a Kafka topic, otherwise kNone.
+  Store store = Store::kNone;
+  std::string topic = "trailwatch-state";  ///< kKafka: the changelog topic (partition 0).
+  std::string directory;                   ///< kDirectory: where the checkpoint file lives.
+  /// How often the state is checkpointed (and offsets committed after it).
+  Duration checkpoint_interval = Duration::seconds(10);
+
+  bool operator==(const StateConfig&) const = default;
+};
+
 /// trailwatch's own settings: the `trailwatch` section of the file.
 struct Settings {
   std::string account_id = "000000000000";  ///< Used in ARNs and for records without one.
@@ -284,6 +301,7 @@ struct Settings {
   /// (wall time) stops holding the watermark back, and when every input is idle the watermark
   /// follows wall time, so missing data is still evaluated on time.
   Duration idle_timeout = Duration::seconds(30);
+  StateConfig state;
 
   bool operator==(const Settings&) const = default;
 };

@@ -1590,6 +1590,46 @@ TEST(ParseConfig, RejectsBadKafkaPropertiesAndListenAddresses) {
                           "/trailwatch/outputs/emissions", "must not be empty"));
 }
 
+TEST(ParseConfig, StateStoreDefaultsToKafkaWithKafkaInputsAndToNoneOtherwise) {
+  const ConfigLoadResult live = parse(with_settings(
+      R"({"inputs": [{"name": "m", "type": "kafka", "topic": "t"}],
+          "state": {"topic": "tw.state", "checkpoint_interval_seconds": 5}})"));
+  ASSERT_TRUE(loads(live));
+  EXPECT_EQ(live.config->settings.state.store, StateConfig::Store::kKafka);
+  EXPECT_EQ(live.config->settings.state.topic, "tw.state");
+  EXPECT_EQ(live.config->settings.state.checkpoint_interval, Duration::seconds(5));
+  const ConfigLoadResult files =
+      parse(with_settings(R"({"inputs": [{"name": "f", "path": "x"}]})"));
+  ASSERT_TRUE(loads(files));
+  EXPECT_EQ(files.config->settings.state.store, StateConfig::Store::kNone);
+  EXPECT_EQ(files.config->settings.state.checkpoint_interval, Duration::seconds(10));
+  const ConfigLoadResult directory = parse(
+      with_settings(R"({"state": {"store": "directory", "directory": "/var/lib/trailwatch"}})"));
+  ASSERT_TRUE(loads(directory));
+  EXPECT_EQ(directory.config->settings.state.store, StateConfig::Store::kDirectory);
+  EXPECT_EQ(directory.config->settings.state.directory, "/var/lib/trailwatch");
+  const ConfigLoadResult none = parse(with_settings(
+      R"({"inputs": [{"name": "m", "type": "kafka", "topic": "t"}], "state": {"store": "none"}})"));
+  ASSERT_TRUE(loads(none));
+  EXPECT_EQ(none.config->settings.state.store, StateConfig::Store::kNone);
+}
+
+TEST(ParseConfig, RejectsBadStateSettings) {
+  EXPECT_TRUE(one_problem(parse(with_settings(R"({"state": {"store": "directory"}})")),
+                          "/trailwatch/state",
+                          "missing required key \"directory\" (required when store is"));
+  EXPECT_TRUE(one_problem(parse(with_settings(R"({"state": {"store": "kafka"}})")),
+                          "/trailwatch/state/store", "there is none; use \"directory\""));
+  EXPECT_TRUE(one_problem(parse(with_settings(R"({"state": {"store": "s3"}})")),
+                          "/trailwatch/state/store", "expected one of: kafka, directory, none"));
+  EXPECT_TRUE(one_problem(parse(with_settings(R"({"state": {"checkpoint_interval_seconds": 0}})")),
+                          "/trailwatch/state/checkpoint_interval_seconds", "1"));
+  EXPECT_TRUE(one_problem(parse(with_settings(R"({"state": {"topic": "a b"}})")),
+                          "/trailwatch/state/topic", "may contain only letters, digits"));
+  EXPECT_TRUE(one_problem(parse(with_settings(R"({"state": {"dir": "/x"}})")),
+                          "/trailwatch/state/dir", "directory"));
+}
+
 TEST(ParseConfig, RejectsTwoOutputsWritingTheSameFile) {
   EXPECT_TRUE(
       loads(parse(with_settings(R"({"outputs": {"emissions": "-", "dead_letters": "-"}})"))));

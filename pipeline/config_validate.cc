@@ -158,7 +158,14 @@ constexpr std::array<std::string_view, 7> kQueryKeys = {
 constexpr std::array<std::string_view, 4> kMetricStatKeys = {"Metric", "Period", "Stat", "Unit"};
 constexpr std::array<std::string_view, 3> kMetricKeys = {"Namespace", "MetricName", "Dimensions"};
 
-constexpr std::array<std::string_view, 15> kSettingsKeys = {
+constexpr std::array<std::string_view, 4> kStateKeys = {"store", "topic", "directory",
+                                                        "checkpoint_interval_seconds"};
+
+// Checkpoints more often than every second cost more than they save; less often than hourly
+// makes a restart replay an hour of input.
+constexpr int64_t kMaxCheckpointIntervalSeconds = 3600;
+
+constexpr std::array<std::string_view, 16> kSettingsKeys = {
     "account_id",
     "region",
     "extra_evaluation_periods",
@@ -174,6 +181,7 @@ constexpr std::array<std::string_view, 15> kSettingsKeys = {
     "kafka",
     "http_listen",
     "idle_timeout_seconds",
+    "state",
 };
 
 constexpr std::array<std::string_view, 10> kInputKeys = {
@@ -467,6 +475,7 @@ class Validator {
   void inputs(const Json& value, const std::string& pointer, std::vector<InputConfig>& out);
   void outputs(const Json& value, const std::string& pointer, OutputConfig& out);
   void kafka_properties(const Json& value, const std::string& pointer, KafkaProperties& out);
+  void state(const Json& value, const std::string& pointer, StateConfig& out);
   std::optional<std::string> listen_address(const Json& value, const std::string& pointer);
   std::optional<std::string> kafka_name(const Json& value, const std::string& pointer);
 
@@ -1720,9 +1729,70 @@ void Validator::settings(const Json& value, const std::string& pointer) {
       if (const auto n = integer_value(field, field_pointer, 1, kMaxLatenessSeconds)) {
         s.idle_timeout = Duration::seconds(*n);
       }
+    } else if (key == "state") {
+      state(field, field_pointer, s.state);
     } else {
       unknown_key(pointer, key, kSettingsKeys, "the trailwatch section");
     }
+  }
+  const bool any_kafka = std::any_of(s.inputs.begin(), s.inputs.end(), [](const InputConfig& i) {
+    return i.type == InputConfig::Type::kKafka;
+  });
+  const Json* state_json = value.contains("state") ? &value["state"] : nullptr;
+  const bool store_set =
+      state_json != nullptr && state_json->is_object() && state_json->contains("store");
+  if (!store_set) {
+    s.state.store = any_kafka ? StateConfig::Store::kKafka : StateConfig::Store::kNone;
+  } else if (s.state.store == StateConfig::Store::kKafka && !any_kafka) {
+    problem(json_pointer_child(json_pointer_child(pointer, "state"), "store"),
+            "\"kafka\" keeps the state on the cluster of the Kafka inputs, and there is none; use "
+            "\"directory\" with file inputs");
+  }
+}
+
+void Validator::state(const Json& value, const std::string& pointer, StateConfig& out) {
+  if (!expect_object(value, pointer)) {
+    return;
+  }
+  for (auto it = value.begin(); it != value.end(); ++it) {
+    const std::string& key = it.key();
+    const Json& field = it.value();
+    const std::string field_pointer = json_pointer_child(pointer, key);
+    if (key == "store") {
+      const auto store = string_value(field, field_pointer);
+      if (!store) {
+        continue;
+      }
+      if (*store == "kafka") {
+        out.store = StateConfig::Store::kKafka;
+      } else if (*store == "directory") {
+        out.store = StateConfig::Store::kDirectory;
+      } else if (*store == "none") {
+        out.store = StateConfig::Store::kNone;
+      } else {
+        problem(field_pointer, "unknown store \"" + *store +
+                                   "\"; expected one of: kafka, "
+                                   "directory, none");
+      }
+    } else if (key == "topic") {
+      if (auto topic = kafka_name(field, field_pointer)) {
+        out.topic = std::move(*topic);
+      }
+    } else if (key == "directory") {
+      if (auto directory = path_value(field, field_pointer, 1)) {
+        out.directory = std::move(*directory);
+      }
+    } else if (key == "checkpoint_interval_seconds") {
+      if (const auto n = integer_value(field, field_pointer, 1, kMaxCheckpointIntervalSeconds)) {
+        out.checkpoint_interval = Duration::seconds(*n);
+      }
+    } else {
+      unknown_key(pointer, key, kStateKeys, "state");
+    }
+  }
+  if (out.store == StateConfig::Store::kDirectory && out.directory.empty() &&
+      !value.contains("directory")) {
+    missing_key(pointer, "directory", "required when store is \"directory\"");
   }
 }
 
