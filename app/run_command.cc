@@ -495,6 +495,11 @@ class KafkaInput final : public connectors::KafkaRebalanceListener {
         continue;  // Not assigned any more (revoked inside this poll).
       }
       Partition& p = it->second;
+      if (r.offset < p.next_offset) {
+        // Fetched before a rebalance handed the partition back and we sought to where we were:
+        // already processed.
+        continue;
+      }
       // simdjson needs readable padding after the record.
       r.value.append(64, ' ');
       const std::string_view record(r.value.data(), r.value.size() - 64);
@@ -580,10 +585,22 @@ class KafkaInput final : public connectors::KafkaRebalanceListener {
   void on_assigned(connectors::KafkaConsumer& consumer,
                    const std::vector<connectors::KafkaPartition>& partitions) override {
     assigned_once_ = true;
+    std::map<int32_t, Partition> before = std::move(partitions_);
+    partitions_.clear();
     for (const connectors::KafkaPartition& kp : partitions) {
+      if (auto it = before.find(kp.partition); it != before.end()) {
+        // Ours before the rebalance and again now: the state is here, go on where we were.
+        Partition p = it->second;
+        before.erase(it);
+        if (p.next_offset >= 0) {
+          (void)consumer.seek(config_.topic, kp.partition, p.next_offset);
+        }
+        partitions_[kp.partition] = p;
+        continue;
+      }
       const pipeline::InputId id = add_runtime_input(
           runtime_, whole_, config_, config_.name + "/" + std::to_string(kp.partition));
-      int64_t start = -1;  // Unknown until the first record: the group's committed offset.
+      int64_t start = -1;
       if (auto it = restored_.kafka_offsets.find({config_.topic, kp.partition});
           it != restored_.kafka_offsets.end()) {
         // The checkpoint's offset is authoritative: the state reflects exactly what precedes it.
@@ -591,24 +608,54 @@ class KafkaInput final : public connectors::KafkaRebalanceListener {
           start = it->second;
         }
       }
+      if (start < 0) {
+        start = starting_offset(consumer, kp.partition);
+      }
       partitions_[kp.partition] = Partition{id, start, Clock::now(), false};
+    }
+    // Partitions another member owns now no longer hold the watermark back here.
+    for (auto& [partition, p] : before) {
+      runtime_.finish_input(p.input);
     }
   }
 
   void on_revoked(connectors::KafkaConsumer& /*consumer*/,
-                  const std::vector<connectors::KafkaPartition>& partitions) override {
-    // Checkpoint while the partitions are still ours; their next owner restores from it. Without
-    // a state store it re-reads from the last commit (at least once).
-    if (before_revoke_) {
+                  const std::vector<connectors::KafkaPartition>& /*partitions*/) override {
+    // Eager protocol: every partition is revoked, then the new assignment arrives
+    // (on_assigned). Checkpoint while they are still ours: whoever owns them next restores from
+    // it (without a state store, it re-reads from the last commit: at least once). Their state
+    // is kept until the assignment says whether they come back. At shutdown the last checkpoint
+    // was taken before closing.
+    if (before_revoke_ && !closing_) {
       before_revoke_();
     }
-    for (const connectors::KafkaPartition& kp : partitions) {
-      if (auto it = partitions_.find(kp.partition); it != partitions_.end()) {
-        runtime_.finish_input(it->second.input);
-        partitions_.erase(it);
-      }
-    }
   }
+
+  /// Where a partition without a checkpointed offset starts: the group's committed offset, else
+  /// per auto.offset.reset (earliest unless set otherwise). Knowing it keeps the position known
+  /// before the first record — needed to tell that an empty partition is caught up, and to
+  /// checkpoint it. -1 when the broker cannot tell now (the first record will).
+  int64_t starting_offset(connectors::KafkaConsumer& consumer, int32_t partition) {
+    constexpr auto kTimeout = std::chrono::seconds(5);
+    auto committed = consumer.committed({{config_.topic, partition}}, kTimeout);
+    if (committed.is_ok() && !committed.value().empty() && committed.value()[0].offset >= 0) {
+      return committed.value()[0].offset;
+    }
+    auto marks = consumer.query_watermarks(config_.topic, partition, kTimeout);
+    if (!marks.is_ok()) {
+      return -1;
+    }
+    const connectors::KafkaProperties properties =
+        client_properties(whole_.settings, config_.properties);
+    const std::string* reset = properties.find("auto.offset.reset");
+    const bool latest =
+        reset != nullptr && (*reset == "latest" || *reset == "end" || *reset == "largest");
+    return latest ? marks.value().high : marks.value().low;
+  }
+
+  /// Shutdown: the final checkpoint has been taken; the revocation inside close() must not take
+  /// another.
+  void set_closing() { closing_ = true; }
 
  private:
   struct Partition {
@@ -627,6 +674,7 @@ class KafkaInput final : public connectors::KafkaRebalanceListener {
   std::map<int32_t, Partition> partitions_;
   std::string source_;
   bool assigned_once_ = false;
+  bool closing_ = false;
 };
 
 // ---- State ----------------------------------------------------------------------------------
@@ -1066,7 +1114,9 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
       all_idle = input->update_idleness(now, idle_timeout) && all_idle;
       metrics.set_consumer_lag(input->name(), input->lag());
     }
-    if (all_idle && !parsed->until_idle) {
+    // Only once every input has its partitions: before that, "no partition is active" says
+    // nothing about the data.
+    if (all_idle && phase.load() == Phase::kReady && !parsed->until_idle) {
       const auto wall = std::chrono::system_clock::now().time_since_epoch();
       runtime.advance_idle_watermark(
           EventTime::from_millis(
@@ -1133,6 +1183,9 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
     code = kExitIoError;
   } else if (!store) {
     commit_inputs();
+  }
+  for (auto& input : kafka_inputs) {
+    input->set_closing();
   }
   for (auto& input : kafka_inputs) {
     (void)input->close();

@@ -846,7 +846,8 @@ std::string Runtime::checkpoint() {
   out.u32(kCheckpointVersion);
   out.time(im.watermark);
   out.time(im.origin_time);
-  out.time(im.idle_floor);
+  // Not the idle floor: it is wall time, which a restarted worker (or a --until-idle run, which
+  // must not use it at all) takes afresh.
   out.u32(static_cast<uint32_t>(im.inputs.size() + im.restored_inputs.size()));
   for (const InputState& input : im.inputs) {
     save_input(out, input);
@@ -892,7 +893,6 @@ Status Runtime::restore(std::string_view bytes) {
   }
   const EventTime watermark = in.time();
   const EventTime origin = in.time();
-  const EventTime idle_floor = in.time();
   const uint32_t input_count = in.count(4 + 1 + 8 * 5);
   std::vector<InputState> inputs;
   for (uint32_t i = 0; i < input_count && in.ok(); ++i) {
@@ -911,7 +911,6 @@ Status Runtime::restore(std::string_view bytes) {
 
   im.watermark = watermark;
   im.origin_time = origin;
-  im.idle_floor = idle_floor;
   for (InputState& restored : inputs) {
     auto it = std::find_if(im.inputs.begin(), im.inputs.end(), [&](const InputState& input) {
       return input.stats.name == restored.stats.name;

@@ -1,0 +1,305 @@
+// Live mode under failure: the quickstart data arrives in three parts on a 3-broker Kafka cluster
+// (librdkafka's mock, real protocol on loopback) while `trailwatch run` workers are killed with
+// SIGKILL, stopped and restarted, and a broker goes down and comes back. Every worker checkpoints
+// its state to the changelog topic; the next one restores it. Whatever happens, the events on the
+// output topic — duplicates removed by their deterministic id — must be exactly what `replay`
+// writes for the same data (tests/replay/quickstart/expected_events.jsonl), and every duplicate
+// must be byte-identical to the first copy (same transition, same outcome).
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "connectors/kafka.h"
+#include "connectors/kafka_mock.h"
+#include "tests/http_test_client.h"
+#include "tests/live_test_util.h"
+
+namespace tw::testing {
+namespace {
+
+// The value of a Prometheus sample, e.g. `trailwatch_records_total{input="metric-stream"}`; -1
+// when absent.
+double metric_value(const std::string& exposition, const std::string& sample) {
+  const size_t at = exposition.find(sample + " ");
+  if (at == std::string::npos) {
+    return -1;
+  }
+  return std::stod(exposition.substr(at + sample.size() + 1));
+}
+
+class LiveRecovery : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("trailwatch_live_recovery_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    auto cluster = connectors::MockKafkaCluster::create(3);
+    ASSERT_TRUE(cluster.is_ok()) << cluster.status().message();
+    cluster_ = std::move(cluster).value();
+    ASSERT_TRUE(cluster_->create_topic("metrics", 3, 3).is_ok());
+    ASSERT_TRUE(cluster_->create_topic("checkout-logs", 1, 3).is_ok());
+    ASSERT_TRUE(cluster_->create_topic("alarm-events", 1, 3).is_ok());
+    ASSERT_TRUE(cluster_->create_topic("trailwatch-state", 1, 3).is_ok());
+    // Group coordinators on broker 1, so that taking another broker down leaves the groups be.
+    ASSERT_TRUE(cluster_->set_group_coordinator("tw-metrics", 1).is_ok());
+    ASSERT_TRUE(cluster_->set_group_coordinator("tw-checkout", 1).is_ok());
+    new_producer();
+    metrics_ = read_lines(source_ / "quickstart" / "metrics.jsonl");
+    logs_ = read_lines(source_ / "quickstart" / "checkout-emf.log");
+    expected_ = read_lines(source_ / "tests" / "replay" / "quickstart" / "expected_events.jsonl");
+    ASSERT_FALSE(expected_.empty());
+  }
+
+  void TearDown() override {
+    producer_.reset();
+    if (!HasFailure()) {
+      fs::remove_all(dir_);  // Kept on failure: the workers' logs tell what happened.
+    }
+  }
+
+  // Queues part `part` (0, 1, 2) of both inputs; a series stays in one partition, in order.
+  void produce_part(int part) {
+    const auto slice = [part](const std::vector<std::string>& lines) {
+      const size_t n = lines.size();
+      return std::make_pair(n * static_cast<size_t>(part) / 3,
+                            n * static_cast<size_t>(part + 1) / 3);
+    };
+    const auto [m0, m1] = slice(metrics_);
+    for (size_t i = m0; i < m1; ++i) {
+      // Series spread over the partitions in turn, so that every partition carries data (an
+      // empty one would hold worker A's watermark: it never goes idle in these tests).
+      const std::string key = series_key(metrics_[i]);
+      const auto [it, added] =
+          partition_of_.emplace(key, static_cast<int32_t>(partition_of_.size() % 3));
+      ASSERT_TRUE(producer_->produce("metrics", key, metrics_[i], it->second).is_ok());
+      ++produced_metrics_;
+    }
+    const auto [l0, l1] = slice(logs_);
+    for (size_t i = l0; i < l1; ++i) {
+      ASSERT_TRUE(producer_->produce("checkout-logs", "", logs_[i]).is_ok());
+      ++produced_logs_;
+    }
+  }
+
+  // The test's own producer (not under test). A fresh one has fresh metadata: after the mock
+  // moved a partition's leader, an old one keeps trying the old leader for a long while.
+  void new_producer() {
+    auto producer = connectors::KafkaProducer::create(
+        connectors::KafkaProperties{{"bootstrap.servers", cluster_->bootstraps()}});
+    ASSERT_TRUE(producer.is_ok()) << producer.status().message();
+    producer_ = std::move(producer).value();
+  }
+
+  void flush_produced() {
+    const pipeline::Status flushed = producer_->flush(std::chrono::seconds(30));
+    ASSERT_TRUE(flushed.is_ok()) << flushed.to_string();
+  }
+
+  // The quickstart configuration reading Kafka, checkpointing every second to the changelog.
+  fs::path write_config(const std::string& name, int idle_timeout_seconds) {
+    nlohmann::json config =
+        nlohmann::json::parse(read_file(source_ / "quickstart" / "alarms.json"));
+    nlohmann::json& tw = config["trailwatch"];
+    tw["kafka"] = {{"bootstrap.servers", cluster_->bootstraps()},
+                   {"session.timeout.ms", "6000"},
+                   {"heartbeat.interval.ms", "500"}};
+    tw["inputs"] = nlohmann::json::array({{{"name", "metric-stream"},
+                                           {"type", "kafka"},
+                                           {"topic", "metrics"},
+                                           {"format", "metric_stream"},
+                                           {"group_id", "tw-metrics"}},
+                                          {{"name", "checkout-logs"},
+                                           {"type", "kafka"},
+                                           {"topic", "checkout-logs"},
+                                           {"format", "emf"},
+                                           {"group_id", "tw-checkout"}}});
+    tw["outputs"] = {{"emissions", "kafka:alarm-events"}};
+    tw["state"] = {{"checkpoint_interval_seconds", 1}};
+    tw["http_listen"] = "127.0.0.1:0";
+    tw["idle_timeout_seconds"] = idle_timeout_seconds;
+    tw["shards"] = 2;
+    const fs::path path = dir_ / name;
+    std::ofstream(path) << config.dump(2);
+    return path;
+  }
+
+  static std::string scrape(const Worker& worker) {
+    return http_get("http://127.0.0.1:" + std::to_string(worker.http_port()) + "/metrics").body;
+  }
+
+  // Waits until `worker` has read everything produced so far and then completed a checkpoint.
+  ::testing::AssertionResult caught_up_and_checkpointed(const Worker& worker, size_t read_before,
+                                                        const fs::path& log) {
+    const auto deadline = Clock::now() + std::chrono::seconds(60);
+    double checkpoints_when_caught_up = -1;
+    while (Clock::now() < deadline) {
+      if (worker.http_port() > 0) {
+        const std::string m = scrape(worker);
+        const double metrics =
+            metric_value(m, R"(trailwatch_records_total{input="metric-stream"})");
+        const double logs = metric_value(m, R"(trailwatch_records_total{input="checkout-logs"})");
+        const double ok = metric_value(m, R"(trailwatch_checkpoints_total{result="ok"})");
+        const bool caught_up =
+            metrics + logs == static_cast<double>(produced_metrics_ + produced_logs_ - read_before);
+        if (caught_up && checkpoints_when_caught_up < 0) {
+          checkpoints_when_caught_up = std::max(0.0, ok);
+        }
+        if (caught_up && ok > checkpoints_when_caught_up) {
+          return ::testing::AssertionSuccess();
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return ::testing::AssertionFailure() << "the worker did not catch up and checkpoint; log:\n"
+                                         << read_file(log);
+  }
+
+  // Every event on the output topic; checks that copies with one id are identical and returns
+  // the first copy of each, in order.
+  std::vector<std::string> distinct_events() {
+    auto records = connectors::read_partition({{"bootstrap.servers", cluster_->bootstraps()}},
+                                              "alarm-events", 0, std::chrono::seconds(30));
+    EXPECT_TRUE(records.is_ok()) << records.status().message();
+    std::vector<std::string> distinct;
+    std::map<std::string, std::string> by_id;
+    const std::regex id_pattern(R"re("id":"([0-9a-f-]+)")re");
+    duplicates_ = 0;
+    for (const connectors::KafkaRecord& r : records.value()) {
+      std::smatch match;
+      EXPECT_TRUE(std::regex_search(r.value, match, id_pattern)) << r.value;
+      const auto [it, inserted] = by_id.emplace(match[1].str(), r.value);
+      if (inserted) {
+        distinct.push_back(r.value);
+      } else {
+        ++duplicates_;
+        EXPECT_EQ(r.value, it->second) << "two outcomes for one transition id";
+      }
+    }
+    std::ofstream out(dir_ / "distinct-events.jsonl");  // Kept with the logs on failure.
+    for (const std::string& e : distinct) {
+      out << e << "\n";
+    }
+    return distinct;
+  }
+
+  const fs::path source_ = fs::path(TW_SOURCE_DIR);
+  fs::path dir_;
+  std::unique_ptr<connectors::MockKafkaCluster> cluster_;
+  std::unique_ptr<connectors::KafkaProducer> producer_;
+  std::vector<std::string> metrics_;
+  std::vector<std::string> logs_;
+  std::vector<std::string> expected_;
+  size_t produced_metrics_ = 0;
+  size_t produced_logs_ = 0;
+  size_t duplicates_ = 0;
+  std::map<std::string, int32_t> partition_of_;
+};
+
+// "" when equal, else the first difference (the whole lists are too long to print).
+std::string first_difference(const std::vector<std::string>& actual,
+                             const std::vector<std::string>& expected) {
+  for (size_t i = 0; i < std::max(actual.size(), expected.size()); ++i) {
+    const std::string a = i < actual.size() ? actual[i] : "(end)";
+    const std::string e = i < expected.size() ? expected[i] : "(end)";
+    if (a != e) {
+      return "event " + std::to_string(i) + " of " + std::to_string(expected.size()) +
+             " differs\n  actual:   " + a.substr(0, 300) + "\n  expected: " + e.substr(0, 300);
+    }
+  }
+  return "";
+}
+
+TEST_F(LiveRecovery, KillNineMidStreamAndRestartLosesNoTransition) {
+  // Worker A never goes idle (its watermark follows the data only), so the parts arriving later
+  // are not late.
+  const fs::path config_a = write_config("a.json", 3600);
+  produce_part(0);
+  flush_produced();
+  auto a = std::make_unique<Worker>(config_a, dir_ / "a.log");
+  ASSERT_TRUE(a->started());
+  ASSERT_TRUE(caught_up_and_checkpointed(*a, 0, dir_ / "a.log"));
+  // Part 2 is read, and A is killed at once: what it read after its last checkpoint is not in
+  // the changelog, and its events may or may not have been delivered.
+  produce_part(1);
+  flush_produced();
+  const auto deadline = Clock::now() + std::chrono::seconds(30);
+  while (Clock::now() < deadline &&
+         metric_value(scrape(*a), R"(trailwatch_records_total{input="metric-stream"})") <
+             static_cast<double>(produced_metrics_)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  a->signal(SIGKILL);
+  EXPECT_EQ(a->wait(std::chrono::seconds(10)), -1);  // Killed, not exited.
+  a.reset();
+
+  // Worker B restores A's last checkpoint, reads from its offsets to the end, and finishes.
+  produce_part(2);
+  flush_produced();
+  Worker b(write_config("b.json", 2), dir_ / "b.log", {"--until-idle"});
+  ASSERT_TRUE(b.started());
+  EXPECT_EQ(b.wait(std::chrono::seconds(90)), 0) << read_file(dir_ / "b.log");
+  const std::string b_log = read_file(dir_ / "b.log");
+  EXPECT_NE(b_log.find("state restored from kafka:trailwatch-state[0] key tw-metrics"),
+            std::string::npos)
+      << b_log;
+  EXPECT_NE(b_log.find("4 partition offset(s)"), std::string::npos) << b_log;
+
+  EXPECT_EQ(first_difference(distinct_events(), expected_), "");
+}
+
+TEST_F(LiveRecovery, BrokerOutageThenStopAndRestartLosesNoTransition) {
+  // Broker 2 leads the changelog and one metrics partition: the outage hits reading and
+  // checkpointing.
+  ASSERT_TRUE(cluster_->set_partition_leader("trailwatch-state", 0, 2).is_ok());
+  ASSERT_TRUE(cluster_->set_partition_leader("metrics", 0, 1).is_ok());
+  ASSERT_TRUE(cluster_->set_partition_leader("metrics", 1, 2).is_ok());
+  ASSERT_TRUE(cluster_->set_partition_leader("metrics", 2, 3).is_ok());
+  ASSERT_TRUE(cluster_->set_partition_leader("checkout-logs", 0, 1).is_ok());
+  ASSERT_TRUE(cluster_->set_partition_leader("alarm-events", 0, 1).is_ok());
+  const fs::path config_a = write_config("a.json", 3600);
+  produce_part(0);
+  flush_produced();
+  Worker a(config_a, dir_ / "a.log");
+  ASSERT_TRUE(a.started());
+  ASSERT_TRUE(caught_up_and_checkpointed(a, 0, dir_ / "a.log"));
+
+  // Broker 2 goes down with part 2 just arrived, and — as a real cluster's controller would —
+  // leadership of its partitions moves to broker 3 (the mock does not elect leaders itself).
+  // The worker must follow: fetch partition 1 and write checkpoints to the changelog through
+  // the new leader, and keep serving meanwhile.
+  produce_part(1);
+  flush_produced();
+  ASSERT_TRUE(cluster_->set_broker_down(2).is_ok());
+  const std::string base = "http://127.0.0.1:" + std::to_string(a.http_port());
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(http_get(base + "/healthz").status, 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(cluster_->set_partition_leader("metrics", 1, 3).is_ok());
+  ASSERT_TRUE(cluster_->set_partition_leader("trailwatch-state", 0, 3).is_ok());
+  ASSERT_TRUE(caught_up_and_checkpointed(a, 0, dir_ / "a.log"));
+  // The broker comes back (as a follower) and the last part arrives.
+  ASSERT_TRUE(cluster_->set_broker_up(2).is_ok());
+  new_producer();
+  produce_part(2);
+  flush_produced();
+  ASSERT_TRUE(caught_up_and_checkpointed(a, 0, dir_ / "a.log"));
+  // A clean stop: a last checkpoint, offsets committed, the group left.
+  EXPECT_EQ(a.terminate(std::chrono::seconds(60)), 0) << read_file(dir_ / "a.log");
+
+  Worker b(write_config("b.json", 2), dir_ / "b.log", {"--until-idle"});
+  ASSERT_TRUE(b.started());
+  EXPECT_EQ(b.wait(std::chrono::seconds(90)), 0) << read_file(dir_ / "b.log");
+  EXPECT_NE(read_file(dir_ / "b.log").find("state restored from"), std::string::npos);
+  // B had nothing left to read: it evaluated the rest from the restored state alone.
+  EXPECT_EQ(first_difference(distinct_events(), expected_), "");
+}
+
+}  // namespace
+}  // namespace tw::testing
