@@ -855,15 +855,21 @@ std::string Runtime::checkpoint() {
   for (const auto& [name, input] : im.restored_inputs) {
     save_input(out, input);  // Restored but not registered again yet: kept for later.
   }
-  std::string bytes = out.take();
-  for (const StateWriter& part : parts) {
-    bytes += part.bytes();
-  }
+  StateWriter stage;
   if (im.options.stage != nullptr) {
-    StateWriter stage;
     im.options.stage->save_state(stage);
-    bytes += stage.bytes();
   }
+  size_t total = out.bytes().size() + stage.bytes().size() + 8;
+  for (const StateWriter& part : parts) {
+    total += part.bytes().size();
+  }
+  std::string bytes = out.take();
+  bytes.reserve(total);  // Checkpoints reach hundreds of megabytes: one allocation, no regrowth.
+  for (StateWriter& part : parts) {
+    bytes += part.bytes();
+    part = StateWriter();  // Release it: the parts and the whole would double the peak.
+  }
+  bytes += stage.bytes();
   StateWriter tail;
   tail.u8(0);  // End of entries.
   bytes += tail.bytes();
