@@ -590,7 +590,7 @@ class KafkaInput final : public connectors::KafkaRebalanceListener {
     for (const connectors::KafkaPartition& kp : partitions) {
       if (auto it = before.find(kp.partition); it != before.end()) {
         // Ours before the rebalance and again now: the state is here, go on where we were.
-        Partition p = it->second;
+        const Partition p = it->second;
         before.erase(it);
         if (p.next_offset >= 0) {
           (void)consumer.seek(config_.topic, kp.partition, p.next_offset);
@@ -904,7 +904,7 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
     }
     store = std::move(opened).value();
     if (store) {
-      pipeline::Status restore_status = restore_state(*store, runtime, restored, err);
+      const pipeline::Status restore_status = restore_state(*store, runtime, restored, err);
       if (!restore_status.is_ok()) {
         err << "trailwatch run: state: " << restore_status.message()
             << "\ntrailwatch run: not starting: the state cannot be restored (to start without "

@@ -26,7 +26,6 @@
 namespace {
 
 using tw::pipeline::Duration;
-using tw::pipeline::EventTime;
 
 struct Options {
   int series = 200'000;

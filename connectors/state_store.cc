@@ -134,7 +134,7 @@ std::string KafkaStateStore::describe() const {
 }
 
 Result<std::optional<std::string>> KafkaStateStore::load() {
-  TW_ASSIGN_OR_RETURN(std::vector<KafkaRecord> records,
+  TW_ASSIGN_OR_RETURN(const std::vector<KafkaRecord> records,
                       read_partition(properties_, options_.topic, 0, options_.timeout));
   loaded_ = true;
 
@@ -146,7 +146,7 @@ Result<std::optional<std::string>> KafkaStateStore::load() {
 
   std::map<uint64_t, Chunked> by_sequence;
   const std::string prefix = options_.name + "/";
-  for (KafkaRecord& record : records) {
+  for (const KafkaRecord& record : records) {
     if (!record.key.starts_with(prefix) || record.value.size() < kChunkHeaderBytes ||
         std::string_view(record.value).substr(0, 4) != kChunkMagic) {
       continue;  // Another worker's state, or not ours.
@@ -193,7 +193,7 @@ Result<std::optional<std::string>> KafkaStateStore::load() {
 Status KafkaStateStore::save(std::string_view bytes) {
   if (!loaded_) {
     // Numbering must continue after what is stored, or a restore would prefer an older one.
-    if (Result<std::optional<std::string>> stored = load(); !stored.is_ok()) {
+    if (const Result<std::optional<std::string>> stored = load(); !stored.is_ok()) {
       if (stored.status().code() != pipeline::StatusCode::kDataLoss) {
         return stored.status();
       }
@@ -218,7 +218,7 @@ Status KafkaStateStore::save(std::string_view bytes) {
         bytes.substr(std::min(bytes.size(), i * options_.chunk_bytes), options_.chunk_bytes));
     TW_RETURN_IF_ERROR(producer_->produce(options_.topic, key_set + std::to_string(i), value, 0));
   }
-  Status flushed = producer_->flush(options_.timeout);
+  const Status flushed = producer_->flush(options_.timeout);
   if (!flushed.is_ok()) {
     producer_->take_failures();
     return {flushed.code(), "checkpoint to " + describe() + ": " + flushed.message()};

@@ -74,7 +74,7 @@ class KafkaStateStore final : public StateStore {
   struct Options {
     std::string topic = "trailwatch-state";
     std::string name;  ///< Whose state: live mode uses the consumer group id.
-    size_t chunk_bytes = 512 * 1024;
+    size_t chunk_bytes = size_t{512} * 1024;
     std::chrono::milliseconds timeout{30'000};  ///< For a whole save or load.
   };
 

@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstring>
 #include <limits>
@@ -16,15 +17,15 @@ static_assert(std::endian::native == std::endian::little,
 }  // namespace
 
 void StateWriter::u32(uint32_t v) {
-  char buf[sizeof v];
-  std::memcpy(buf, &v, sizeof v);
-  bytes_.append(buf, sizeof v);
+  std::array<char, sizeof v> buf{};
+  std::memcpy(buf.data(), &v, sizeof v);
+  bytes_.append(buf.data(), buf.size());
 }
 
 void StateWriter::u64(uint64_t v) {
-  char buf[sizeof v];
-  std::memcpy(buf, &v, sizeof v);
-  bytes_.append(buf, sizeof v);
+  std::array<char, sizeof v> buf{};
+  std::memcpy(buf.data(), &v, sizeof v);
+  bytes_.append(buf.data(), buf.size());
 }
 
 void StateWriter::f64(double v) {
@@ -187,6 +188,7 @@ uint32_t checksum(std::string_view bytes) {
   constexpr size_t kPiece = std::numeric_limits<uInt>::max() / 2;
   for (size_t at = 0; at < bytes.size(); at += kPiece) {
     const size_t n = std::min(kPiece, bytes.size() - at);
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): zlib takes bytes as Bytef.
     crc = crc32(crc, reinterpret_cast<const Bytef*>(bytes.data() + at), static_cast<uInt>(n));
   }
   return static_cast<uint32_t>(crc);

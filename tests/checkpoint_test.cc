@@ -65,7 +65,7 @@ Case load_case(const std::string& name) {
   }
   if (files.empty()) {
     for (const pipeline::InputConfig& configured : c.loaded.config->settings.inputs) {
-      pipeline::InputConfig input =
+      const pipeline::InputConfig input =
           app::resolve_input_path(configured, (dir / "alarms.json").string());
       c.inputs.push_back(CaseInput{input, read_lines(input.path)});
     }
@@ -309,7 +309,7 @@ TEST_F(CheckpointFailure, AnotherFileIsNotACheckpoint) {
 // An alarm whose definition changed between checkpoint and restore starts afresh (as after a
 // reload); the unchanged ones continue.
 TEST(CheckpointConfigChange, OnlyUnchangedAlarmsContinue) {
-  Case before = load_case("quickstart");
+  const Case before = load_case("quickstart");
   CollectedOutput out1;
   std::string checkpoint;
   size_t alarms = 0;

@@ -124,7 +124,7 @@ class LiveRecovery : public ::testing::Test {
     tw["http_listen"] = "127.0.0.1:0";
     tw["idle_timeout_seconds"] = idle_timeout_seconds;
     tw["shards"] = 2;
-    const fs::path path = dir_ / name;
+    fs::path path = dir_ / name;
     std::ofstream(path) << config.dump(2);
     return path;
   }
@@ -134,8 +134,9 @@ class LiveRecovery : public ::testing::Test {
   }
 
   // Waits until `worker` has read everything produced so far and then completed a checkpoint.
-  ::testing::AssertionResult caught_up_and_checkpointed(const Worker& worker, size_t read_before,
-                                                        const fs::path& log) {
+  [[nodiscard]] ::testing::AssertionResult caught_up_and_checkpointed(const Worker& worker,
+                                                                      size_t read_before,
+                                                                      const fs::path& log) const {
     const auto deadline = Clock::now() + std::chrono::seconds(60);
     double checkpoints_when_caught_up = -1;
     while (Clock::now() < deadline) {
