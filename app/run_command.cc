@@ -478,6 +478,10 @@ class KafkaInput final : public connectors::KafkaRebalanceListener {
               "input \"" + config_.name + "\": " + consumer.status().message()};
     }
     consumer_ = std::move(consumer).value();
+    // Until its partitions are assigned, this input holds the watermark back: otherwise an
+    // input whose group formed first would advance it alone, and this one's records would
+    // arrive late (consumer groups of different inputs form at different times).
+    unassigned_ = add_runtime_input(runtime_, whole_, config_, config_.name + "/unassigned");
     return {};
   }
 
@@ -613,9 +617,14 @@ class KafkaInput final : public connectors::KafkaRebalanceListener {
       }
       partitions_[kp.partition] = Partition{id, start, Clock::now(), false};
     }
-    // Partitions another member owns now no longer hold the watermark back here.
+    // Partitions another member owns now no longer hold the watermark back here; nor does the
+    // stand-in of the whole input once it has partitions.
     for (auto& [partition, p] : before) {
       runtime_.finish_input(p.input);
+    }
+    if (unassigned_) {
+      runtime_.finish_input(*unassigned_);
+      unassigned_.reset();
     }
   }
 
@@ -673,6 +682,7 @@ class KafkaInput final : public connectors::KafkaRebalanceListener {
   std::unique_ptr<connectors::KafkaConsumer> consumer_;
   std::map<int32_t, Partition> partitions_;
   std::string source_;
+  std::optional<pipeline::InputId> unassigned_;  ///< Holds the watermark until assigned.
   bool assigned_once_ = false;
   bool closing_ = false;
 };
