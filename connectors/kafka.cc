@@ -612,9 +612,9 @@ KafkaConsumerStats KafkaConsumer::stats() const {
 // ---------------------------------------------------------------------------------------------
 // read_partition
 
-Result<std::vector<KafkaRecord>> read_partition(const KafkaProperties& properties,
-                                                const std::string& topic, int32_t partition,
-                                                std::chrono::milliseconds timeout) {
+Status read_partition(const KafkaProperties& properties, const std::string& topic,
+                      int32_t partition, std::chrono::milliseconds timeout,
+                      const std::function<void(KafkaRecord&&)>& on_record) {
   TW_RETURN_IF_ERROR(require_bootstrap(properties));
   TW_ASSIGN_OR_RETURN(KafkaProperties resolved, properties.resolve());
   // librdkafka's consumer needs a group id even when it only assigns; nothing is committed.
@@ -631,7 +631,6 @@ Result<std::vector<KafkaRecord>> read_partition(const KafkaProperties& propertie
     return pipeline::invalid_argument("cannot create the Kafka reader: " + scrub(error, resolved));
   }
   const Clock::time_point deadline = Clock::now() + timeout;
-  std::vector<KafkaRecord> records;
   int64_t low = 0;
   int64_t high = 0;
   while (true) {
@@ -643,7 +642,7 @@ Result<std::vector<KafkaRecord>> read_partition(const KafkaProperties& propertie
     if (code == RdKafka::ERR_UNKNOWN_TOPIC_OR_PART || code == RdKafka::ERR__UNKNOWN_TOPIC ||
         code == RdKafka::ERR__UNKNOWN_PARTITION) {
       client->close();
-      return records;  // Nothing was ever written.
+      return Status::ok();  // Nothing was ever written.
     }
     if (Clock::now() >= deadline) {
       client->close();
@@ -654,7 +653,7 @@ Result<std::vector<KafkaRecord>> read_partition(const KafkaProperties& propertie
   }
   if (high <= low) {
     client->close();
-    return records;
+    return Status::ok();
   }
   PartitionList assignment;
   assignment.add(topic, partition, low);
@@ -674,10 +673,20 @@ Result<std::vector<KafkaRecord>> read_partition(const KafkaProperties& propertie
     const std::unique_ptr<RdKafka::Message> message(client->consume(100));
     if (message->err() == RdKafka::ERR_NO_ERROR) {
       next = message->offset() + 1;
-      records.push_back(to_record(*message));
+      on_record(to_record(*message));
     }
   }
   client->close();
+  return Status::ok();
+}
+
+Result<std::vector<KafkaRecord>> read_partition(const KafkaProperties& properties,
+                                                const std::string& topic, int32_t partition,
+                                                std::chrono::milliseconds timeout) {
+  std::vector<KafkaRecord> records;
+  TW_RETURN_IF_ERROR(
+      read_partition(properties, topic, partition, timeout,
+                     [&records](KafkaRecord&& r) { records.push_back(std::move(r)); }));
   return records;
 }
 

@@ -197,6 +197,12 @@ pipeline::Result<std::vector<KafkaRecord>> read_partition(const KafkaProperties&
                                                           int32_t partition,
                                                           std::chrono::milliseconds timeout);
 
+/// As above, but hands each record to `on_record` as it arrives instead of keeping them all: a
+/// changelog can hold many large checkpoints before compaction catches up.
+pipeline::Status read_partition(const KafkaProperties& properties, const std::string& topic,
+                                int32_t partition, std::chrono::milliseconds timeout,
+                                const std::function<void(KafkaRecord&&)>& on_record);
+
 /// A message whose delivery failed for good (after librdkafka's own retries), with everything
 /// needed to dead-letter or produce it again.
 struct KafkaDeliveryFailure {

@@ -134,55 +134,67 @@ std::string KafkaStateStore::describe() const {
 }
 
 Result<std::optional<std::string>> KafkaStateStore::load() {
-  TW_ASSIGN_OR_RETURN(const std::vector<KafkaRecord> records,
-                      read_partition(properties_, options_.topic, 0, options_.timeout));
-  loaded_ = true;
-
   struct Chunked {
     uint32_t count = 0;
     uint32_t crc = 0;
     std::map<uint32_t, std::string> chunks;
   };
 
-  std::map<uint64_t, Chunked> by_sequence;
-  const std::string prefix = options_.name + "/";
-  for (const KafkaRecord& record : records) {
-    if (!record.key.starts_with(prefix) || record.value.size() < kChunkHeaderBytes ||
-        std::string_view(record.value).substr(0, 4) != kChunkMagic) {
-      continue;  // Another worker's state, or not ours.
-    }
-    pipeline::StateReader header(std::string_view(record.value).substr(4, kChunkHeaderBytes - 4));
-    const uint64_t sequence = header.u64();
-    const uint32_t index = header.u32();
-    const uint32_t count = header.u32();
-    const uint32_t crc = header.u32();
-    if (!header.ok() || count == 0 || index >= count) {
-      continue;
-    }
-    Chunked& c = by_sequence[sequence];
-    c.count = count;
-    c.crc = crc;
-    c.chunks[index] = record.value.substr(kChunkHeaderBytes);
-  }
+  // Checkpoints are numbered in increasing order, so once one is complete and intact, older ones
+  // can never be the newest usable one and are dropped as the log is read: memory stays at
+  // about one checkpoint (plus any newer, unfinished one) however many the topic holds, since
+  // compaction may lag far behind.
+  std::map<uint64_t, Chunked> pending;  // Incomplete, newer than `newest`.
+  std::optional<std::string> newest;    // The newest complete and intact checkpoint so far.
+  uint64_t newest_sequence = 0;
+  uint64_t newest_seen = 0;
   bool damaged = false;
-  for (auto it = by_sequence.rbegin(); it != by_sequence.rend(); ++it) {
-    const Chunked& c = it->second;
-    if (c.chunks.size() != c.count) {
-      continue;  // Interrupted while being written: the previous one serves.
-    }
-    std::string bytes;
-    for (const auto& [index, chunk] : c.chunks) {
-      bytes += chunk;
-    }
-    if (pipeline::checksum(bytes) != c.crc) {
-      damaged = true;
-      continue;
-    }
-    sequence_ = std::max(sequence_, it->first);
-    return std::optional<std::string>(std::move(bytes));
-  }
-  if (!by_sequence.empty()) {
-    sequence_ = by_sequence.rbegin()->first;
+  const std::string prefix = options_.name + "/";
+  TW_RETURN_IF_ERROR(
+      read_partition(properties_, options_.topic, 0, options_.timeout, [&](KafkaRecord&& record) {
+        if (!record.key.starts_with(prefix) || record.value.size() < kChunkHeaderBytes ||
+            std::string_view(record.value).substr(0, 4) != kChunkMagic) {
+          return;  // Another worker's state, or not ours.
+        }
+        pipeline::StateReader header(
+            std::string_view(record.value).substr(4, kChunkHeaderBytes - 4));
+        const uint64_t sequence = header.u64();
+        const uint32_t index = header.u32();
+        const uint32_t count = header.u32();
+        const uint32_t crc = header.u32();
+        if (!header.ok() || count == 0 || index >= count) {
+          return;
+        }
+        newest_seen = std::max(newest_seen, sequence);
+        if (newest && sequence <= newest_sequence) {
+          return;  // Not newer than a usable one already read.
+        }
+        Chunked& c = pending[sequence];
+        c.count = count;
+        c.crc = crc;
+        c.chunks[index] = record.value.substr(kChunkHeaderBytes);
+        if (c.chunks.size() != c.count) {
+          return;
+        }
+        std::string bytes;
+        for (const auto& [i, chunk] : c.chunks) {
+          bytes += chunk;
+        }
+        if (pipeline::checksum(bytes) != c.crc) {
+          damaged = true;
+          pending.erase(sequence);
+          return;
+        }
+        newest = std::move(bytes);
+        newest_sequence = sequence;
+        pending.erase(pending.begin(), pending.upper_bound(sequence));
+      }));
+  loaded_ = true;
+  // The next save numbers after everything stored, complete or not: reusing the number of an
+  // unfinished checkpoint would mix its chunks with the new one's.
+  sequence_ = std::max(sequence_, newest_seen);
+  if (newest) {
+    return newest;
   }
   if (damaged) {
     return pipeline::data_loss("every checkpoint in " + describe() + " is damaged");

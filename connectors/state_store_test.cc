@@ -119,9 +119,34 @@ TEST_F(KafkaStateStoreTest, AHalfWrittenCheckpointLeavesThePreviousOne) {
   ASSERT_TRUE((*producer)->produce("state", "g/b/0", value, 0).is_ok());
   ASSERT_TRUE((*producer)->flush(std::chrono::seconds(10)).is_ok());
 
-  auto loaded = open("g")->load();
+  auto restarted = open("g");
+  auto loaded = restarted->load();
   ASSERT_TRUE(loaded.is_ok());
   EXPECT_EQ(loaded.value(), sample(3000, 'p'));
+  // The restarted worker's next checkpoint numbers past the unfinished one instead of mixing
+  // with its chunks.
+  ASSERT_TRUE(restarted->save(sample(2000, 'r')).is_ok());
+  EXPECT_EQ(open("g")->load().value(), sample(2000, 'r'));
+}
+
+TEST_F(KafkaStateStoreTest, ADamagedNewerCheckpointLeavesTheOlderIntactOne) {
+  auto store = open("h");
+  ASSERT_TRUE(store->save(sample(1500, 's')).is_ok());
+  auto producer = KafkaProducer::create({{"bootstrap.servers", cluster_->bootstraps()}});
+  ASSERT_TRUE(producer.is_ok());
+  pipeline::StateWriter chunk;
+  for (const char c : std::string_view("TWCH")) {
+    chunk.u8(static_cast<uint8_t>(c));
+  }
+  chunk.u64(7);
+  chunk.u32(0);
+  chunk.u32(1);
+  chunk.u32(1);  // Not the CRC of the payload.
+  ASSERT_TRUE((*producer)->produce("state", "h/b/0", chunk.take() + "payload", 0).is_ok());
+  ASSERT_TRUE((*producer)->flush(std::chrono::seconds(10)).is_ok());
+  auto loaded = open("h")->load();
+  ASSERT_TRUE(loaded.is_ok()) << loaded.status().to_string();
+  EXPECT_EQ(loaded.value(), sample(1500, 's'));
 }
 
 TEST_F(KafkaStateStoreTest, ADamagedOnlyCheckpointIsDataLoss) {
