@@ -106,9 +106,12 @@ class LiveRecovery : public ::testing::Test {
     nlohmann::json config =
         nlohmann::json::parse(read_file(source_ / "quickstart" / "alarms.json"));
     nlohmann::json& tw = config["trailwatch"];
+    // Metadata refreshed every second: the mock moves a partition's leader without telling the
+    // clients (a real broker answers NOT_LEADER and they refresh at once).
     tw["kafka"] = {{"bootstrap.servers", cluster_->bootstraps()},
                    {"session.timeout.ms", "6000"},
-                   {"heartbeat.interval.ms", "500"}};
+                   {"heartbeat.interval.ms", "500"},
+                   {"topic.metadata.refresh.interval.ms", "1000"}};
     tw["inputs"] = nlohmann::json::array({{{"name", "metric-stream"},
                                            {"type", "kafka"},
                                            {"topic", "metrics"},
@@ -137,7 +140,8 @@ class LiveRecovery : public ::testing::Test {
   [[nodiscard]] ::testing::AssertionResult caught_up_and_checkpointed(const Worker& worker,
                                                                       size_t read_before,
                                                                       const fs::path& log) const {
-    const auto deadline = Clock::now() + std::chrono::seconds(60);
+    // Generous: under the sanitizers the worker is several times slower.
+    const auto deadline = Clock::now() + std::chrono::seconds(150);
     double checkpoints_when_caught_up = -1;
     while (Clock::now() < deadline) {
       if (worker.http_port() > 0) {
