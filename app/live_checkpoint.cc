@@ -28,6 +28,7 @@ std::string encode(const LiveCheckpoint& checkpoint) {
     out.u64(records);
   }
   out.text(checkpoint.runtime);
+  out.text(checkpoint.board);
   out.u32(pipeline::checksum(out.bytes()));
   return out.take();
 }
@@ -63,8 +64,9 @@ pipeline::Result<LiveCheckpoint> decode_live_checkpoint(std::string_view bytes) 
     checkpoint.file_records[std::move(name)] = in.u64();
   }
   checkpoint.runtime = in.text();
+  checkpoint.board = in.text();
   if (in.ok() && !in.at_end()) {
-    in.fail("bytes after the runtime state");
+    in.fail("bytes after the alarm board");
   }
   if (!in.ok()) {
     return pipeline::data_loss("live checkpoint: " + in.error());

@@ -6,8 +6,8 @@
 /// reproduces what the uninterrupted worker would have emitted (at least once: what followed the
 /// checkpoint is emitted again, with the same deterministic event ids).
 ///
-/// Format: "TWLIVE01", format version, offsets, file positions, the runtime checkpoint, CRC-32 of
-/// all of it. Decoding never trusts the bytes (see pipeline/state_codec.h).
+/// Format: "TWLIVE01", format version, offsets, file positions, the runtime checkpoint, the alarm
+/// board, CRC-32 of all of it. Decoding never trusts the bytes (see pipeline/state_codec.h).
 
 #include <cstdint>
 #include <map>
@@ -26,6 +26,8 @@ struct LiveCheckpoint {
   std::map<std::string, uint64_t> file_records;
   /// pipeline::Runtime::checkpoint().
   std::string runtime;
+  /// The alarm states /api/v1/alarms serves, as of the same moment (opaque here).
+  std::string board;
 
   bool operator==(const LiveCheckpoint&) const = default;
 };

@@ -12,6 +12,7 @@ LiveCheckpoint sample() {
   c.kafka_offsets[{"cloudtrail", 1}] = 123456789012;
   c.file_records["backfill"] = 42;
   c.runtime = std::string("TWCKPT01\0binary", 15);
+  c.board = "board bytes";
   return c;
 }
 

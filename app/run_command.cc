@@ -30,6 +30,7 @@
 #include "connectors/kafka.h"
 #include "connectors/state_store.h"
 #include "pipeline/runtime.h"
+#include "pipeline/state_codec.h"
 
 namespace tw::app {
 namespace {
@@ -187,6 +188,54 @@ class AlarmBoard {
       out[entry.composite ? "CompositeAlarms" : "MetricAlarms"].push_back(std::move(a));
     }
     return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+
+  /// Checkpoint: the state of every alarm as last reported (restored with the runtime, so that
+  /// /api/v1/alarms and the alarms gauge are right from the first moment after a restart).
+  [[nodiscard]] std::string save() const {
+    pipeline::StateWriter out;
+    const std::lock_guard lock(mutex_);
+    out.u32(static_cast<uint32_t>(entries_.size()));
+    for (const auto& [name, e] : entries_) {
+      out.text(name);
+      out.boolean(e.composite);
+      out.text(e.state);
+      out.text(e.reason);
+      out.text(e.reason_data);
+      out.text(e.timestamp);
+    }
+    return out.take();
+  }
+
+  /// Restore: the saved states of alarms that still exist (of the same kind). Malformed bytes
+  /// change nothing.
+  void load(std::string_view bytes) {
+    pipeline::StateReader in(bytes);
+    std::map<std::string, Entry, std::less<>> saved;
+    const uint32_t n = in.count(4 * 5 + 1);
+    for (uint32_t i = 0; i < n && in.ok(); ++i) {
+      Entry e;
+      e.name = in.text();
+      e.composite = in.boolean();
+      e.state = in.text();
+      e.reason = in.text();
+      e.reason_data = in.text();
+      e.timestamp = in.text();
+      std::string name = e.name;
+      saved.emplace(std::move(name), std::move(e));
+    }
+    if (!in.ok()) {
+      return;
+    }
+    const std::lock_guard lock(mutex_);
+    for (auto& [name, entry] : entries_) {
+      if (auto it = saved.find(name);
+          it != saved.end() && it->second.composite == entry.composite) {
+        const std::string arn = entry.arn;
+        entry = std::move(it->second);
+        entry.arn = arn;
+      }
+    }
   }
 
   [[nodiscard]] std::map<std::string, size_t> count_by_state() const {
@@ -729,7 +778,7 @@ pipeline::Result<std::unique_ptr<connectors::StateStore>> open_state_store(
 
 /// Loads the newest checkpoint from `store` into `runtime` and `restored`; none is fine.
 pipeline::Status restore_state(connectors::StateStore& store, pipeline::Runtime& runtime,
-                               LiveCheckpoint& restored, std::ostream& err) {
+                               AlarmBoard& board, LiveCheckpoint& restored, std::ostream& err) {
   TW_ASSIGN_OR_RETURN(std::optional<std::string> bytes, store.load());
   if (!bytes) {
     err << "trailwatch run: no checkpoint in " << store.describe() << "; starting empty\n";
@@ -737,6 +786,7 @@ pipeline::Status restore_state(connectors::StateStore& store, pipeline::Runtime&
   }
   TW_ASSIGN_OR_RETURN(LiveCheckpoint checkpoint, decode_live_checkpoint(*bytes));
   TW_RETURN_IF_ERROR(runtime.restore(checkpoint.runtime));
+  board.load(checkpoint.board);
   err << "trailwatch run: state restored from " << store.describe() << " (" << bytes->size()
       << " bytes; " << checkpoint.kafka_offsets.size() << " partition offset(s), "
       << checkpoint.file_records.size() << " file position(s))\n";
@@ -914,7 +964,7 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
     }
     store = std::move(opened).value();
     if (store) {
-      const pipeline::Status restore_status = restore_state(*store, runtime, restored, err);
+      const pipeline::Status restore_status = restore_state(*store, runtime, board, restored, err);
       if (!restore_status.is_ok()) {
         err << "trailwatch run: state: " << restore_status.message()
             << "\ntrailwatch run: not starting: the state cannot be restored (to start without "
@@ -971,6 +1021,7 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
       return false;
     }
     state.file_records = file_positions;
+    state.board = board.save();
     for (const auto& input : kafka_inputs) {
       input->positions(state);
     }

@@ -298,6 +298,22 @@ TEST_F(LiveRecovery, BrokerOutageThenStopAndRestartLosesNoTransition) {
   // A clean stop: a last checkpoint, offsets committed, the group left.
   EXPECT_EQ(a.terminate(std::chrono::seconds(60)), 0) << read_file(dir_ / "a.log");
 
+  // A worker started again serves the restored alarm states at once, before any transition.
+  {
+    Worker again(config_a, dir_ / "again.log");
+    ASSERT_TRUE(again.started());
+    ASSERT_TRUE(again.log_shows("state restored from", std::chrono::seconds(60)))
+        << read_file(dir_ / "again.log");
+    const std::string alarms = http_get("http://127.0.0.1:" + std::to_string(again.http_port()) +
+                                        "/api/v1/alarms?prefix=web-2")
+                                   .body;
+    EXPECT_NE(alarms.find(R"("StateValue":"OK")"), std::string::npos) << alarms;
+    EXPECT_NE(alarms.find(R"("StateUpdatedTimestamp":"2026-03-02T11:46:00.000+0000")"),
+              std::string::npos)
+        << alarms;
+    EXPECT_EQ(again.terminate(std::chrono::seconds(60)), 0) << read_file(dir_ / "again.log");
+  }
+
   Worker b(write_config("b.json", 2), dir_ / "b.log", {"--until-idle"});
   ASSERT_TRUE(b.started());
   EXPECT_EQ(b.wait(std::chrono::seconds(90)), 0) << read_file(dir_ / "b.log");
