@@ -17,11 +17,13 @@
 #include "app/inputs.h"
 #include "pipeline/metric_decoder.h"
 #include "pipeline/runtime.h"
+#include "tests/line_diff.h"
 
 namespace tw {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::first_difference;
 
 struct CaseInput {
   pipeline::InputConfig config;
@@ -212,20 +214,6 @@ std::vector<std::string> interrupted(const Case& c, const std::vector<size_t>& c
     from = to;
   }
   return joined(events, points, dead);
-}
-
-// "" when equal, else where and how they first differ (the full outputs are too long to print).
-std::string first_difference(const std::vector<std::string>& actual,
-                             const std::vector<std::string>& expected) {
-  for (size_t i = 0; i < std::max(actual.size(), expected.size()); ++i) {
-    const std::string a = i < actual.size() ? actual[i] : "(end)";
-    const std::string e = i < expected.size() ? expected[i] : "(end)";
-    if (a != e) {
-      return "line " + std::to_string(i) + " of " + std::to_string(expected.size()) +
-             "\n  actual:   " + a.substr(0, 400) + "\n  expected: " + e.substr(0, 400);
-    }
-  }
-  return "";
 }
 
 class CheckpointGolden : public ::testing::TestWithParam<std::string> {};

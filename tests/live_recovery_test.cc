@@ -16,6 +16,7 @@
 #include "connectors/kafka.h"
 #include "connectors/kafka_mock.h"
 #include "tests/http_test_client.h"
+#include "tests/line_diff.h"
 #include "tests/live_test_util.h"
 
 namespace tw::testing {
@@ -205,20 +206,6 @@ class LiveRecovery : public ::testing::Test {
   size_t duplicates_ = 0;
   std::map<std::string, int32_t> partition_of_;
 };
-
-// "" when equal, else the first difference (the whole lists are too long to print).
-std::string first_difference(const std::vector<std::string>& actual,
-                             const std::vector<std::string>& expected) {
-  for (size_t i = 0; i < std::max(actual.size(), expected.size()); ++i) {
-    const std::string a = i < actual.size() ? actual[i] : "(end)";
-    const std::string e = i < expected.size() ? expected[i] : "(end)";
-    if (a != e) {
-      return "event " + std::to_string(i) + " of " + std::to_string(expected.size()) +
-             " differs\n  actual:   " + a.substr(0, 300) + "\n  expected: " + e.substr(0, 300);
-    }
-  }
-  return "";
-}
 
 TEST_F(LiveRecovery, KillNineMidStreamAndRestartLosesNoTransition) {
   // Worker A never goes idle (its watermark follows the data only), so the parts arriving later
