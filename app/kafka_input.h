@@ -28,8 +28,8 @@ inline constexpr size_t kPollRecords = 4096;
 
 /// The librdkafka properties of one client: the shared `trailwatch.kafka` ones, then the
 /// client's own over them.
-connectors::KafkaProperties client_properties(const pipeline::Settings& settings,
-                                              const pipeline::KafkaProperties& own) {
+inline connectors::KafkaProperties client_properties(const pipeline::Settings& settings,
+                                                     const pipeline::KafkaProperties& own) {
   connectors::KafkaProperties properties;
   for (const auto& [name, value] : settings.kafka) {
     properties.set(name, value);
@@ -47,20 +47,34 @@ connectors::KafkaProperties client_properties(const pipeline::Settings& settings
 /// judged late against the others'.
 class KafkaInput final : public connectors::KafkaRebalanceListener {
  public:
+  /// How the input's partitions come to this worker.
+  enum class Mode : uint8_t {
+    /// A member of the input's consumer group: the group assigns partitions, offsets are
+    /// committed to it (one worker per group, or each worker reading its share).
+    kGroupMember,
+    /// A reader of every partition of the topic, outside any group, positioned only by the
+    /// checkpoint (scale-out: every task of every worker reads the whole input).
+    kReader,
+  };
+
   /// `restored`: where a restored checkpoint says each partition continues (may be empty).
   /// `before_revoke`: called while partitions are still owned, before they are revoked (live
   /// mode checkpoints there).
   KafkaInput(const pipeline::InputConfig& config, const pipeline::Config& whole,
              pipeline::Runtime& runtime, const LiveCheckpoint& restored,
-             std::function<void()> before_revoke)
+             std::function<void()> before_revoke, Mode mode = Mode::kGroupMember)
       : config_(config),
         whole_(whole),
         runtime_(runtime),
         restored_(restored),
-        before_revoke_(std::move(before_revoke)) {}
+        before_revoke_(std::move(before_revoke)),
+        mode_(mode) {}
 
   pipeline::Status open() {
     connectors::KafkaProperties properties = client_properties(whole_.settings, config_.properties);
+    if (mode_ == Mode::kReader) {
+      return open_reader(properties);
+    }
     properties.set("group.id", config_.group_id);
     pipeline::Result<std::unique_ptr<connectors::KafkaConsumer>> consumer =
         connectors::KafkaConsumer::create(properties, {config_.topic}, this);
@@ -145,6 +159,9 @@ class KafkaInput final : public connectors::KafkaRebalanceListener {
   /// Commits the offsets processed since the last commit. Call only once everything they caused
   /// is durable (emissions delivered and, with a state store, the state checkpointed).
   pipeline::Status commit() {
+    if (mode_ == Mode::kReader) {
+      return {};  // A reader's positions live in the checkpoint only.
+    }
     std::vector<connectors::KafkaOffset> offsets;
     for (auto& [partition, p] : partitions_) {
       if (p.dirty && p.next_offset >= 0) {
@@ -193,8 +210,6 @@ class KafkaInput final : public connectors::KafkaRebalanceListener {
         partitions_[kp.partition] = p;
         continue;
       }
-      const pipeline::InputId id = add_runtime_input(
-          runtime_, whole_, config_, config_.name + "/" + std::to_string(kp.partition));
       int64_t start = -1;
       if (auto it = restored_.kafka_offsets.find({config_.topic, kp.partition});
           it != restored_.kafka_offsets.end()) {
@@ -206,7 +221,7 @@ class KafkaInput final : public connectors::KafkaRebalanceListener {
       if (start < 0) {
         start = starting_offset(consumer, kp.partition);
       }
-      partitions_[kp.partition] = Partition{id, start, Clock::now(), false};
+      add_partition(kp.partition, start);
     }
     // Partitions another member owns now no longer hold the watermark back here; nor does the
     // stand-in of the whole input once it has partitions.
@@ -237,9 +252,11 @@ class KafkaInput final : public connectors::KafkaRebalanceListener {
   /// checkpoint it. -1 when the broker cannot tell now (the first record will).
   int64_t starting_offset(connectors::KafkaConsumer& consumer, int32_t partition) {
     constexpr auto kTimeout = std::chrono::seconds(5);
-    auto committed = consumer.committed({{config_.topic, partition}}, kTimeout);
-    if (committed.is_ok() && !committed.value().empty() && committed.value()[0].offset >= 0) {
-      return committed.value()[0].offset;
+    if (mode_ == Mode::kGroupMember) {
+      auto committed = consumer.committed({{config_.topic, partition}}, kTimeout);
+      if (committed.is_ok() && !committed.value().empty() && committed.value()[0].offset >= 0) {
+        return committed.value()[0].offset;
+      }
     }
     auto marks = consumer.query_watermarks(config_.topic, partition, kTimeout);
     if (!marks.is_ok()) {
@@ -258,6 +275,48 @@ class KafkaInput final : public connectors::KafkaRebalanceListener {
   void set_closing() { closing_ = true; }
 
  private:
+  /// Reader mode: every partition of the topic, each from the restored checkpoint's offset, else
+  /// per auto.offset.reset.
+  pipeline::Status open_reader(const connectors::KafkaProperties& properties) {
+    constexpr auto kMetadataTimeout = std::chrono::seconds(30);
+    pipeline::Result<std::unique_ptr<connectors::KafkaConsumer>> consumer =
+        connectors::KafkaConsumer::create_reader(properties);
+    if (!consumer.is_ok()) {
+      return {consumer.status().code(),
+              "input \"" + config_.name + "\": " + consumer.status().message()};
+    }
+    consumer_ = std::move(consumer).value();
+    pipeline::Result<int32_t> count = consumer_->partition_count(config_.topic, kMetadataTimeout);
+    if (!count.is_ok()) {
+      return {count.status().code(), "input \"" + config_.name + "\": " + count.status().message()};
+    }
+    std::vector<connectors::KafkaOffset> offsets;
+    for (int32_t partition = 0; partition < count.value(); ++partition) {
+      int64_t start = -1;
+      if (auto it = restored_.kafka_offsets.find({config_.topic, partition});
+          it != restored_.kafka_offsets.end()) {
+        start = it->second;
+      } else {
+        start = starting_offset(*consumer_, partition);
+      }
+      if (start < 0) {
+        return pipeline::unavailable("input \"" + config_.name + "\": cannot tell where " +
+                                     config_.topic + "[" + std::to_string(partition) +
+                                     "] starts (no broker answered)");
+      }
+      add_partition(partition, start);
+      offsets.push_back({config_.topic, partition, start});
+    }
+    assigned_once_ = true;
+    return consumer_->assign(offsets);
+  }
+
+  void add_partition(int32_t partition, int64_t start) {
+    const pipeline::InputId id = add_runtime_input(runtime_, whole_, config_,
+                                                   config_.name + "/" + std::to_string(partition));
+    partitions_[partition] = Partition{id, start, Clock::now(), false};
+  }
+
   struct Partition {
     pipeline::InputId input;
     int64_t next_offset = -1;  ///< -1 until known (first record, or a restored checkpoint).
@@ -270,6 +329,7 @@ class KafkaInput final : public connectors::KafkaRebalanceListener {
   pipeline::Runtime& runtime_;
   const LiveCheckpoint& restored_;
   std::function<void()> before_revoke_;
+  Mode mode_;
   std::unique_ptr<connectors::KafkaConsumer> consumer_;
   std::map<int32_t, Partition> partitions_;
   std::string source_;

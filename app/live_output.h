@@ -5,6 +5,7 @@
 /// both. Used from the worker's main thread only, except the board, which HTTP threads read.
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -12,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "app/output_lines.h"
 #include "connectors/jsonl_writer.h"
@@ -159,11 +161,21 @@ class AlarmBoard {
 
   /// Checkpoint: the state of every alarm as last reported (restored with the runtime, so that
   /// /api/v1/alarms and the alarms gauge are right from the first moment after a restart).
-  [[nodiscard]] std::string save() const {
+  /// `include`, when set, picks the alarms saved (a scale-out task saves its own).
+  [[nodiscard]] std::string save(
+      const std::function<bool(std::string_view)>& include = nullptr) const {
     pipeline::StateWriter out;
     const std::lock_guard lock(mutex_);
-    out.u32(static_cast<uint32_t>(entries_.size()));
+    std::vector<const Entry*> saved;
     for (const auto& [name, e] : entries_) {
+      if (!include || include(name)) {
+        saved.push_back(&e);
+      }
+    }
+    out.u32(static_cast<uint32_t>(saved.size()));
+    for (const Entry* entry : saved) {
+      const Entry& e = *entry;
+      const std::string& name = e.name;
       out.text(name);
       out.boolean(e.composite);
       out.text(e.state);
@@ -221,13 +233,17 @@ class AlarmBoard {
 
 class LiveOutput final : public pipeline::RuntimeOutput {
  public:
+  /// `reports_dead_letter`, when set, says which dead letters this output writes: in scale-out
+  /// every task reads every record, and one of them reports each (app/task_plan.h).
   LiveOutput(const pipeline::Settings& settings, LineSink* events, LineSink* datapoints,
-             LineSink* dead_letters, AlarmBoard& board)
+             LineSink* dead_letters, AlarmBoard& board,
+             std::function<bool(const pipeline::DeadLetter&)> reports_dead_letter = nullptr)
       : settings_(settings),
         events_(events),
         datapoints_(datapoints),
         dead_letters_(dead_letters),
-        board_(board) {}
+        board_(board),
+        reports_dead_letter_(std::move(reports_dead_letter)) {}
 
   void write_emissions(std::span<const pipeline::Emission> emissions) override {
     for (const pipeline::Emission& e : emissions) {
@@ -248,7 +264,7 @@ class LiveOutput final : public pipeline::RuntimeOutput {
   }
 
   void write_dead_letter(const pipeline::DeadLetter& letter) override {
-    if (dead_letters_ != nullptr) {
+    if (dead_letters_ != nullptr && (!reports_dead_letter_ || reports_dead_letter_(letter))) {
       dead_letters_->write(letter.input, format_dead_letter_line(letter));
     }
   }
@@ -263,6 +279,7 @@ class LiveOutput final : public pipeline::RuntimeOutput {
   LineSink* datapoints_;
   LineSink* dead_letters_;
   AlarmBoard& board_;
+  std::function<bool(const pipeline::DeadLetter&)> reports_dead_letter_;
 };
 
 }  // namespace tw::app

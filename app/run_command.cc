@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "app/alarm_shard.h"
@@ -19,7 +20,9 @@
 #include "app/live_checkpoint.h"
 #include "app/live_metrics.h"
 #include "app/live_output.h"
+#include "app/live_task.h"
 #include "app/output_lines.h"
+#include "app/task_plan.h"
 #include "connectors/file_source.h"
 #include "connectors/http_server.h"
 #include "connectors/jsonl_writer.h"
@@ -52,15 +55,30 @@ extern "C" void on_reload_signal(int /*signal*/) {
 
 // ---- State ----------------------------------------------------------------------------------
 
-/// The store `settings.state` names, or null for none. Whose state it holds: the consumer group
-/// of the first Kafka input (workers of one group share it), else "trailwatch".
-pipeline::Result<std::unique_ptr<connectors::StateStore>> open_state_store(
-    const pipeline::Settings& settings, const std::string& config_path) {
-  const pipeline::StateConfig& state = settings.state;
+/// Whose state a store holds: the consumer group of the first Kafka input (the workers of one
+/// group share it), else "trailwatch".
+std::string state_owner(const pipeline::Settings& settings) {
   const auto kafka =
       std::find_if(settings.inputs.begin(), settings.inputs.end(),
                    [](const auto& i) { return i.type == pipeline::InputConfig::Type::kKafka; });
-  const std::string name = kafka != settings.inputs.end() ? kafka->group_id : "trailwatch";
+  return kafka != settings.inputs.end() ? kafka->group_id : "trailwatch";
+}
+
+/// The Kafka properties of the first Kafka input's cluster (the state lives there).
+connectors::KafkaProperties state_cluster(const pipeline::Settings& settings) {
+  const auto kafka =
+      std::find_if(settings.inputs.begin(), settings.inputs.end(),
+                   [](const auto& i) { return i.type == pipeline::InputConfig::Type::kKafka; });
+  return client_properties(
+      settings, kafka != settings.inputs.end() ? kafka->properties : pipeline::KafkaProperties{});
+}
+
+/// The store `settings.state` names, or null for none; `partition`: the changelog partition
+/// (the task, in scale-out mode).
+pipeline::Result<std::unique_ptr<connectors::StateStore>> open_state_store(
+    const pipeline::Settings& settings, const std::string& config_path, int32_t partition = 0) {
+  const pipeline::StateConfig& state = settings.state;
+  const std::string name = state_owner(settings);
   switch (state.store) {
     case pipeline::StateConfig::Store::kNone:
       return std::unique_ptr<connectors::StateStore>();
@@ -75,38 +93,70 @@ pipeline::Result<std::unique_ptr<connectors::StateStore>> open_state_store(
       return std::unique_ptr<connectors::StateStore>(std::move(store));
     }
     case pipeline::StateConfig::Store::kKafka: {
-      if (kafka == settings.inputs.end()) {
+      if (std::none_of(settings.inputs.begin(), settings.inputs.end(), [](const auto& i) {
+            return i.type == pipeline::InputConfig::Type::kKafka;
+          })) {
         return pipeline::invalid_argument("the kafka state store needs a Kafka input");
       }
       connectors::KafkaStateStore::Options options;
       options.topic = state.topic;
       options.name = name;
+      options.partition = partition;
       TW_ASSIGN_OR_RETURN(std::unique_ptr<connectors::KafkaStateStore> store,
-                          connectors::KafkaStateStore::open(
-                              client_properties(settings, kafka->properties), options));
+                          connectors::KafkaStateStore::open(state_cluster(settings), options));
       return std::unique_ptr<connectors::StateStore>(std::move(store));
     }
   }
   return std::unique_ptr<connectors::StateStore>();
 }
 
-/// Loads the newest checkpoint from `store` into `runtime` and `restored`; none is fine.
-pipeline::Status restore_state(connectors::StateStore& store, pipeline::Runtime& runtime,
-                               AlarmBoard& board, LiveCheckpoint& restored, std::ostream& err) {
-  TW_ASSIGN_OR_RETURN(std::optional<std::string> bytes, store.load());
-  if (!bytes) {
-    err << "trailwatch run: no checkpoint in " << store.describe() << "; starting empty\n";
-    return {};
+/// Scale-out: which tasks (changelog partitions) the group gives this worker. The consumer only
+/// holds the membership (its partitions are paused); the assignment is applied by the main loop,
+/// outside the callback, because restoring a task reads its changelog partition.
+class TaskAssignment final : public connectors::KafkaRebalanceListener {
+ public:
+  explicit TaskAssignment(std::function<void()> before_revoke)
+      : before_revoke_(std::move(before_revoke)) {}
+
+  void on_assigned(connectors::KafkaConsumer& /*consumer*/,
+                   const std::vector<connectors::KafkaPartition>& partitions) override {
+    std::set<int> tasks;
+    for (const connectors::KafkaPartition& p : partitions) {
+      tasks.insert(p.partition);
+    }
+    pending_ = std::move(tasks);
+    revoked_ = false;
   }
-  TW_ASSIGN_OR_RETURN(LiveCheckpoint checkpoint, decode_live_checkpoint(*bytes));
-  TW_RETURN_IF_ERROR(runtime.restore(checkpoint.runtime));
-  board.load(checkpoint.board);
-  err << "trailwatch run: state restored from " << store.describe() << " (" << bytes->size()
-      << " bytes; " << checkpoint.kafka_offsets.size() << " partition offset(s), "
-      << checkpoint.file_records.size() << " file position(s))\n";
-  restored = std::move(checkpoint);
-  return {};
-}
+
+  void on_revoked(connectors::KafkaConsumer& /*consumer*/,
+                  const std::vector<connectors::KafkaPartition>& /*partitions*/) override {
+    // Checkpoint while the tasks are still ours; whoever owns them next restores from it. Until
+    // the new assignment arrives, the tasks stand still (another worker may own them already).
+    if (!closing_) {
+      before_revoke_();
+    }
+    revoked_ = true;
+  }
+
+  /// The new assignment, once, after a rebalance.
+  std::optional<std::set<int>> take() { return std::exchange(pending_, std::nullopt); }
+
+  /// Between a revocation and the next assignment.
+  [[nodiscard]] bool revoked() const { return revoked_; }
+
+  [[nodiscard]] bool assigned_once() const { return assigned_once_ || pending_.has_value(); }
+
+  void mark_applied() { assigned_once_ = true; }
+
+  void set_closing() { closing_ = true; }
+
+ private:
+  std::function<void()> before_revoke_;
+  std::optional<std::set<int>> pending_;
+  bool revoked_ = false;
+  bool assigned_once_ = false;
+  bool closing_ = false;
+};
 
 struct RunArgs {
   std::string config;
@@ -173,6 +223,7 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
   }
   const pipeline::Config& config = *loaded.config;
   const pipeline::Settings& settings = config.settings;
+  const bool scale_out = settings.state.scale_out;
 
   // Outputs.
   std::unique_ptr<connectors::KafkaProducer> producer;
@@ -211,25 +262,18 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
     streams.at(i) = sink.value();
   }
 
-  AlarmBoard board(config);
-  LiveOutput output(settings, streams[0], streams[1], streams[2], board);
+  // The configuration the alarms run with; replaced by a reload.
+  std::shared_ptr<const pipeline::Config> current = loaded.config;
+  // In scale-out mode the board shows the alarms of the tasks this worker owns.
+  AlarmBoard board(scale_out ? pipeline::Config{config.source_file, settings, {}, {}} : config);
   LiveMetrics metrics;
-  CompositeStage composites(loaded.config);
   int shards = parsed->shards.value_or(settings.shards);
   if (shards <= 0) {
     shards = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
   }
-  // The configuration the alarms run with; replaced by a reload.
-  std::shared_ptr<const pipeline::Config> current = loaded.config;
   std::atomic<uint64_t> evaluations{0};
-  const auto processors = [&](int index, int count, pipeline::SeriesInterner& interner) {
-    return std::make_unique<AlarmShardProcessor>(
-        current, index, count, interner,
-        AlarmShardOptions{/*datapoints=*/streams[1] != nullptr, &evaluations});
-  };
-  pipeline::Runtime runtime(settings,
-                            pipeline::RuntimeOptions{shards, evaluation_step(config), &composites},
-                            processors, output);
+  const LiveTaskContext context{&config, streams[0],   streams[1], streams[2],
+                                &board,  &evaluations, shards,     evaluation_step(config)};
 
   // HTTP endpoint, first: a long restore must not fail the liveness probe.
   enum class Phase : int { kRestoring, kAssigning, kReady };
@@ -265,47 +309,11 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
     err << "trailwatch run: http endpoint on port " << http.port() << "\n";
   }
 
-  // State: the newest checkpoint is restored before anything is read.
-  std::unique_ptr<connectors::StateStore> store;
-  LiveCheckpoint restored;
-  {
-    const auto started = Clock::now();
-    pipeline::Result<std::unique_ptr<connectors::StateStore>> opened =
-        open_state_store(settings, parsed->config);
-    if (!opened.is_ok()) {
-      err << "trailwatch run: state: " << opened.status().message() << "\n";
-      return kExitIoError;
-    }
-    store = std::move(opened).value();
-    if (store) {
-      const pipeline::Status restore_status = restore_state(*store, runtime, board, restored, err);
-      if (!restore_status.is_ok()) {
-        err << "trailwatch run: state: " << restore_status.message()
-            << "\ntrailwatch run: not starting: the state cannot be restored (to start without "
-               "it, set trailwatch.state.store to \"none\" or remove the checkpoint)\n";
-        return kExitIoError;
-      }
-    }
-    metrics.set_restore_seconds(std::chrono::duration<double>(Clock::now() - started).count());
-  }
-  phase.store(Phase::kAssigning);
-
-  // Durability: emissions delivered, then (with a store) the state checkpointed together with
-  // the input positions it reflects, then those offsets committed. Returns whether it all
-  // succeeded.
-  std::vector<std::unique_ptr<KafkaInput>> kafka_inputs;
-  std::map<std::string, uint64_t> file_positions = restored.file_records;
+  // The tasks this worker runs: one owning every alarm, or (scale-out) those assigned to it.
+  std::map<int, std::unique_ptr<LiveTask>> tasks;
+  std::optional<TaskPlan> plan;
   bool runtime_finished = false;
   auto last_checkpoint = Clock::now();
-  uint64_t progress_at_checkpoint = 0;
-  const auto progress = [&] {
-    const pipeline::RuntimeStats stats = runtime.stats();
-    uint64_t n = stats.watermark_steps;
-    for (const pipeline::InputStats& input : stats.inputs) {
-      n += input.records;
-    }
-    return n;
-  };
   const auto flush_outputs = [&]() -> bool {
     bool durable = true;
     for (auto& sink : sinks) {
@@ -317,53 +325,147 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
     return durable;
   };
   const auto commit_inputs = [&] {
-    for (auto& input : kafka_inputs) {
-      if (const pipeline::Status s = input->commit(); !s.is_ok()) {
-        err << "trailwatch run: input \"" << input->name() << "\": commit: " << s.message() << "\n";
-      }
+    for (auto& [index, task] : tasks) {
+      task->commit(err);
     }
   };
+  // Durability: every task's emissions written and delivered, then (with a store) each task's
+  // state checkpointed together with the input positions it reflects, then those offsets
+  // committed. Returns whether it all succeeded.
   const auto checkpoint = [&]() -> bool {
-    if (!store || runtime_finished) {
+    if (runtime_finished || tasks.empty() || !tasks.begin()->second->has_store()) {
       return false;
     }
     const auto started = Clock::now();
-    LiveCheckpoint state;
-    state.runtime = runtime.checkpoint();  // Also writes every finished step's emissions.
+    std::vector<std::pair<LiveTask*, LiveCheckpoint>> snapshots;
+    for (auto& [index, task] : tasks) {
+      snapshots.emplace_back(task.get(), task->snapshot());
+    }
     if (!flush_outputs()) {
       metrics.checkpoint_done(false, 0, 0);
       return false;
     }
-    state.file_records = file_positions;
-    state.board = board.save();
-    for (const auto& input : kafka_inputs) {
-      input->positions(state);
+    bool ok = true;
+    size_t bytes = 0;
+    for (auto& [task, state] : snapshots) {
+      bytes += state.runtime.size() + state.board.size();
+      if (const pipeline::Status saved = task->save(state); !saved.is_ok()) {
+        err << "trailwatch run: checkpoint of task " << task->index() << ": " << saved.message()
+            << "\n";
+        ok = false;
+      }
     }
-    const std::string bytes = encode(state);
-    const pipeline::Status saved = store->save(bytes);
-    const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-    metrics.checkpoint_done(saved.is_ok(), bytes.size(), seconds);
-    if (!saved.is_ok()) {
-      err << "trailwatch run: checkpoint: " << saved.message() << "\n";
+    metrics.checkpoint_done(ok, bytes,
+                            std::chrono::duration<double>(Clock::now() - started).count());
+    if (!ok) {
       return false;
     }
     last_checkpoint = Clock::now();
-    progress_at_checkpoint = progress();
     commit_inputs();
     return true;
   };
+  const auto restore_failed = [&](const pipeline::Status& status) {
+    err << "trailwatch run: state: " << status.message()
+        << "\ntrailwatch run: not starting: the state cannot be restored (to start without it, "
+           "set trailwatch.state.store to \"none\" or remove the checkpoint)\n";
+    return kExitIoError;
+  };
 
-  // Inputs: files and stdin are read to their end first; Kafka inputs are consumed until stopped.
-  for (const pipeline::InputConfig& input : settings.inputs) {
-    if (input.type == pipeline::InputConfig::Type::kKafka) {
-      kafka_inputs.push_back(std::make_unique<KafkaInput>(input, config, runtime, restored,
-                                                          [&checkpoint] { (void)checkpoint(); }));
-      if (const pipeline::Status s = kafka_inputs.back()->open(); !s.is_ok()) {
-        err << "trailwatch run: " << s.message() << "\n";
-        return kExitIoError;
+  std::unique_ptr<connectors::KafkaConsumer> coordinator;
+  TaskAssignment assignment([&checkpoint] { (void)checkpoint(); });
+  if (!scale_out) {
+    const auto started = Clock::now();
+    pipeline::Result<std::unique_ptr<connectors::StateStore>> store =
+        open_state_store(settings, parsed->config);
+    if (!store.is_ok()) {
+      err << "trailwatch run: state: " << store.status().message() << "\n";
+      return kExitIoError;
+    }
+    auto task = std::make_unique<LiveTask>(context, current, 0, 1, std::move(store).value());
+    if (const pipeline::Status s = task->restore(err); !s.is_ok()) {
+      return restore_failed(s);
+    }
+    metrics.set_restore_seconds(std::chrono::duration<double>(Clock::now() - started).count());
+    tasks.emplace(0, std::move(task));
+    phase.store(Phase::kAssigning);
+    if (const pipeline::Status s = tasks.at(0)->open_kafka_inputs(
+            KafkaInput::Mode::kGroupMember, [&checkpoint] { (void)checkpoint(); });
+        !s.is_ok()) {
+      err << "trailwatch run: " << s.message() << "\n";
+      return kExitIoError;
+    }
+  } else {
+    // The changelog topic's partitions are the tasks; the group of the first Kafka input spreads
+    // them over its workers.
+    connectors::KafkaProperties properties = state_cluster(settings);
+    properties.set("group.id", state_owner(settings));
+    connectors::KafkaConsumerOptions options;
+    options.membership_only = true;
+    pipeline::Result<std::unique_ptr<connectors::KafkaConsumer>> created =
+        connectors::KafkaConsumer::create(properties, {settings.state.topic}, &assignment, options);
+    if (!created.is_ok()) {
+      err << "trailwatch run: state: " << created.status().message() << "\n";
+      return kExitIoError;
+    }
+    coordinator = std::move(created).value();
+    pipeline::Result<int32_t> count =
+        coordinator->partition_count(settings.state.topic, std::chrono::seconds(30));
+    if (!count.is_ok()) {
+      err << "trailwatch run: state: scale-out needs the changelog topic, one partition per "
+             "task: "
+          << count.status().message() << "\n";
+      return kExitIoError;
+    }
+    plan.emplace(*current, count.value());
+    err << "trailwatch run: scale-out over " << count.value() << " task(s) (partitions of "
+        << settings.state.topic << ")\n";
+    phase.store(Phase::kAssigning);
+  }
+  // Scale-out: applies a new assignment — tasks no longer ours are dropped (their checkpoint was
+  // taken at the revocation), new ones restored from their changelog partition and opened.
+  const auto apply_assignment = [&](const std::set<int>& owned) -> int {
+    phase.store(Phase::kRestoring);
+    for (auto it = tasks.begin(); it != tasks.end();) {
+      if (owned.contains(it->first)) {
+        ++it;
+      } else {
+        it->second->close_inputs();
+        it = tasks.erase(it);
       }
     }
-  }
+    board.reconfigure(*plan->config_for(owned));
+    for (const int index : owned) {
+      if (tasks.contains(index)) {
+        continue;
+      }
+      const auto started = Clock::now();
+      pipeline::Result<std::unique_ptr<connectors::StateStore>> store =
+          open_state_store(settings, parsed->config, index);
+      if (!store.is_ok()) {
+        err << "trailwatch run: state: " << store.status().message() << "\n";
+        return kExitIoError;
+      }
+      auto task = std::make_unique<LiveTask>(context, plan->config_for({index}), index,
+                                             plan->tasks(), std::move(store).value());
+      if (const pipeline::Status s = task->restore(err); !s.is_ok()) {
+        return restore_failed(s);
+      }
+      if (const pipeline::Status s = task->open_kafka_inputs(KafkaInput::Mode::kReader, {});
+          !s.is_ok()) {
+        err << "trailwatch run: task " << index << ": " << s.message() << "\n";
+        return kExitIoError;
+      }
+      metrics.set_restore_seconds(std::chrono::duration<double>(Clock::now() - started).count());
+      tasks.emplace(index, std::move(task));
+    }
+    std::string list;
+    for (const auto& [index, task] : tasks) {
+      list += (list.empty() ? "" : ",") + std::to_string(index);
+    }
+    err << "trailwatch run: running task(s) [" << list << "] of " << plan->tasks() << "\n";
+    assignment.mark_applied();
+    return kExitOk;
+  };
 
   struct sigaction action {};
 
@@ -405,50 +507,67 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
       return;
     }
     current = std::move(merged);
-    runtime.replace_processors(processors);
-    composites.reconfigure(current);
-    board.reconfigure(*current);
+    if (plan) {
+      plan.emplace(*current, plan->tasks());
+      std::set<int> owned;
+      for (auto& [index, task] : tasks) {
+        owned.insert(index);
+        task->reconfigure(plan->config_for({index}));
+      }
+      board.reconfigure(*plan->config_for(owned));
+    } else {
+      tasks.at(0)->reconfigure(current);
+      board.reconfigure(*current);
+    }
     err << "trailwatch run: configuration reloaded: " << current->metric_alarms.size()
         << " metric alarm(s), " << current->composite_alarms.size() << " composite alarm(s)\n";
   };
 
-  for (const pipeline::InputConfig& configured : settings.inputs) {
-    if (configured.type == pipeline::InputConfig::Type::kKafka) {
-      continue;
-    }
-    const pipeline::InputConfig input = resolve_input_path(configured, parsed->config);
-    connectors::FileSource source(file_source_options(input, settings));
-    if (const pipeline::Status s = source.open(); !s.is_ok()) {
-      err << "trailwatch run: " << s.message() << "\n";
-      return kExitIoError;
-    }
-    const pipeline::InputId id = add_runtime_input(runtime, config, input, input.name);
-    uint64_t& position = file_positions[input.name];
-    connectors::RuntimeConsumer consumer(runtime, id, position);
-    while (!g_stop.load() && source.pump(consumer, kPollRecords)) {
-      position = consumer.records();
-      if (store && Clock::now() - last_checkpoint >=
-                       std::chrono::milliseconds(settings.state.checkpoint_interval.millis())) {
-        (void)checkpoint();
+  // Single mode: files and stdin are read to their end first; Kafka inputs are consumed until
+  // stopped.
+  LiveTask* single = scale_out ? nullptr : tasks.at(0).get();
+  if (single != nullptr) {
+    for (const pipeline::InputConfig& configured : settings.inputs) {
+      if (configured.type == pipeline::InputConfig::Type::kKafka) {
+        continue;
       }
-    }
-    position = consumer.records();
-    if (!g_stop.load()) {
-      runtime.finish_input(id);
+      const pipeline::InputConfig input = resolve_input_path(configured, parsed->config);
+      connectors::FileSource source(file_source_options(input, settings));
+      if (const pipeline::Status s = source.open(); !s.is_ok()) {
+        err << "trailwatch run: " << s.message() << "\n";
+        return kExitIoError;
+      }
+      pipeline::Runtime& runtime = single->runtime();
+      const pipeline::InputId id = add_runtime_input(runtime, config, input, input.name);
+      uint64_t& position = single->file_positions()[input.name];
+      connectors::RuntimeConsumer consumer(runtime, id, position);
+      while (!g_stop.load() && source.pump(consumer, kPollRecords)) {
+        position = consumer.records();
+        if (single->has_store() &&
+            Clock::now() - last_checkpoint >=
+                std::chrono::milliseconds(settings.state.checkpoint_interval.millis())) {
+          (void)checkpoint();
+        }
+      }
+      position = consumer.records();
+      if (!g_stop.load()) {
+        runtime.finish_input(id);
+      }
     }
   }
 
   // The main loop.
   const Duration idle_timeout = settings.idle_timeout;
   const Duration lateness = std::max(settings.metric_lateness, settings.cloudtrail_lateness);
+  const bool has_kafka = scale_out || !single->kafka_inputs().empty();
   int code = kExitOk;
-  if (kafka_inputs.empty()) {
+  if (!has_kafka) {
     phase.store(Phase::kReady);
   }
   uint64_t consumed = 0;
   std::optional<Clock::time_point> first_record;
   Clock::time_point last_record;
-  while (!g_stop.load() && !kafka_inputs.empty()) {
+  while (!g_stop.load() && has_kafka) {
     const Clock::time_point cause = Clock::now();
     if (cause - last_mtime_check > std::chrono::seconds(1)) {
       last_mtime_check = cause;
@@ -462,16 +581,39 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
       reload();
     }
     size_t records = 0;
-    for (auto& input : kafka_inputs) {
-      pipeline::Result<size_t> n = input->poll(kPollTimeout);
-      if (!n.is_ok()) {
-        err << "trailwatch run: input \"" << input->name() << "\": " << n.status().message()
-            << "\n";
-        g_stop.store(true);
+    if (coordinator) {
+      // Keeps the membership alive; rebalance callbacks run in here.
+      const auto wait = tasks.empty() ? kPollTimeout : std::chrono::milliseconds(0);
+      if (pipeline::Result<std::vector<connectors::KafkaRecord>> r = coordinator->poll(1, wait);
+          !r.is_ok()) {
+        err << "trailwatch run: state: " << r.status().message() << "\n";
         code = kExitIoError;
         break;
       }
-      records += n.value();
+      if (std::optional<std::set<int>> owned = assignment.take()) {
+        if (const int failed = apply_assignment(*owned); failed != kExitOk) {
+          code = failed;
+          break;
+        }
+      }
+    }
+    if (!assignment.revoked()) {
+      size_t inputs = 0;
+      for (auto& [index, task] : tasks) {
+        inputs += task->kafka_inputs().size();
+      }
+      const auto timeout = std::max(std::chrono::milliseconds(1),
+                                    kPollTimeout / static_cast<int>(std::max<size_t>(1, inputs)));
+      for (auto& [index, task] : tasks) {
+        pipeline::Result<size_t> n = task->poll(timeout);
+        if (!n.is_ok()) {
+          err << "trailwatch run: " << n.status().message() << "\n";
+          g_stop.store(true);
+          code = kExitIoError;
+          break;
+        }
+        records += n.value();
+      }
     }
     if (records > 0) {
       consumed += records;
@@ -480,47 +622,71 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
         first_record = cause;
       }
     }
-    const bool assigned = std::all_of(kafka_inputs.begin(), kafka_inputs.end(),
-                                      [](const auto& i) { return i->assigned(); });
+    const bool assigned =
+        coordinator ? assignment.assigned_once() && !assignment.revoked() : single->assigned();
     phase.store(assigned ? Phase::kReady : Phase::kAssigning);
     const auto now = Clock::now();
-    bool all_idle = true;
-    for (auto& input : kafka_inputs) {
-      all_idle = input->update_idleness(now, idle_timeout) && all_idle;
-      metrics.set_consumer_lag(input->name(), input->lag());
-    }
     // Only once every input has its partitions: before that, "no partition is active" says
     // nothing about the data.
-    if (all_idle && phase.load() == Phase::kReady && !parsed->until_idle) {
+    std::optional<EventTime> wall_floor;
+    if (phase.load() == Phase::kReady && !parsed->until_idle) {
       const auto wall = std::chrono::system_clock::now().time_since_epoch();
-      runtime.advance_idle_watermark(
-          EventTime::from_millis(
-              std::chrono::duration_cast<std::chrono::milliseconds>(wall).count()) -
-          lateness);
+      wall_floor = EventTime::from_millis(
+                       std::chrono::duration_cast<std::chrono::milliseconds>(wall).count()) -
+                   lateness;
     }
-    runtime.collect_finished_steps();
+    bool all_idle = true;
+    std::map<std::string, int64_t> lags;
+    uint64_t undelivered = 0;
+    for (auto& [index, task] : tasks) {
+      all_idle = task->update_idleness(now, idle_timeout, wall_floor) && all_idle;
+      for (const auto& input : task->kafka_inputs()) {
+        lags[input->name()] = std::max(lags[input->name()], input->lag());
+      }
+      undelivered += task->output().undelivered_events;
+    }
+    for (const auto& [name, lag] : lags) {
+      metrics.set_consumer_lag(name, lag);
+    }
     if (records > 0 || all_idle) {
       // Emissions are delivered at once (latency); offsets are committed only after what they
       // caused is durable: here without a state store, after the next checkpoint with one.
       if (flush_outputs()) {
         const double latency = std::chrono::duration<double>(Clock::now() - cause).count();
-        for (; output.undelivered_events > 0; --output.undelivered_events) {
+        for (; undelivered > 0; --undelivered) {
           metrics.observe_latency(latency);
         }
-        if (!store) {
+        for (auto& [index, task] : tasks) {
+          task->output().undelivered_events = 0;
+        }
+        if (single != nullptr && !single->has_store()) {
           commit_inputs();
         }
       }
     }
-    if (store && Clock::now() - last_checkpoint >=
-                     std::chrono::milliseconds(settings.state.checkpoint_interval.millis())) {
-      if (progress() != progress_at_checkpoint) {
+    if (Clock::now() - last_checkpoint >=
+        std::chrono::milliseconds(settings.state.checkpoint_interval.millis())) {
+      if (std::any_of(tasks.begin(), tasks.end(),
+                      [](const auto& t) { return t.second->changed_since_save(); })) {
         (void)checkpoint();
       } else {
         last_checkpoint = Clock::now();  // Nothing changed: the last checkpoint is current.
       }
     }
-    metrics.update(runtime.stats(), output.transitions, board.count_by_state());
+    // Each input is reported by one task; the watermark shown is the slowest task's.
+    pipeline::RuntimeStats stats;
+    std::map<std::string, uint64_t> transitions;
+    for (auto& [index, task] : tasks) {
+      pipeline::RuntimeStats reported = task->reported_stats();
+      stats.inputs.insert(stats.inputs.end(), reported.inputs.begin(), reported.inputs.end());
+      stats.watermark = index == tasks.begin()->first
+                            ? reported.watermark
+                            : std::min(stats.watermark, reported.watermark);
+      for (const auto& [state, n] : task->output().transitions) {
+        transitions[state] += n;
+      }
+    }
+    metrics.update(stats, transitions, board.count_by_state());
     metrics.set_evaluations(evaluations.load(std::memory_order_relaxed));
     metrics.set_checkpoint_age(
         std::chrono::duration<double>(Clock::now() - last_checkpoint).count());
@@ -543,27 +709,31 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
   // newest event time, as replay does (after a last checkpoint: a restart goes on from there, at
   // least once); a stopped live run leaves the rest to the next worker (or to its own restart).
   const bool stopped = g_stop.load();
+  const bool has_store = !tasks.empty() && tasks.begin()->second->has_store();
   const bool ends_with_input =
-      kafka_inputs.empty() ? (!stopped || !store) : (parsed->until_idle && !stopped);
-  if (store && !checkpoint()) {
+      !has_kafka ? (!stopped || !has_store) : (parsed->until_idle && !stopped);
+  if (has_store && !assignment.revoked() && !checkpoint()) {
     code = kExitIoError;
   }
-  if (ends_with_input) {
-    runtime.finish();
-    runtime_finished = true;
-  } else {
-    runtime.collect_finished_steps();
+  for (auto& [index, task] : tasks) {
+    if (ends_with_input) {
+      task->runtime().finish();
+    } else {
+      task->runtime().collect_finished_steps();
+    }
   }
+  runtime_finished = ends_with_input;
   if (!flush_outputs()) {
     code = kExitIoError;
-  } else if (!store) {
+  } else if (!has_store) {
     commit_inputs();
   }
-  for (auto& input : kafka_inputs) {
-    input->set_closing();
+  assignment.set_closing();
+  for (auto& [index, task] : tasks) {
+    task->close_inputs();
   }
-  for (auto& input : kafka_inputs) {
-    (void)input->close();
+  if (coordinator) {
+    (void)coordinator->close();
   }
   http.stop();
   return code;

@@ -254,6 +254,8 @@ struct KafkaConsumer::Impl final : public RdKafka::RebalanceCb {
       if (const RdKafka::ErrorCode error = handle->assign(partitions);
           error != RdKafka::ERR_NO_ERROR) {
         deferred_error = pipeline::internal_error("cannot assign partitions: " + describe(error));
+      } else if (options.membership_only) {
+        (void)handle->pause(partitions);
       }
     } else {
       // ERR__REVOKE_PARTITIONS, or an assignment error, after which librdkafka's contract is to
@@ -307,6 +309,7 @@ struct KafkaConsumer::Impl final : public RdKafka::RebalanceCb {
   std::vector<RdKafka::TopicPartition*>* pending_assignment = nullptr;
   bool in_callback = false;
   bool closed = false;
+  bool reader = false;  // create_reader: no group, assign() decides what is read.
   Status deferred_error;
   KafkaConsumerStats stats;
   // Last, so it is destroyed first: it calls back into the members above.
@@ -322,16 +325,10 @@ KafkaConsumer::~KafkaConsumer() {
   }
 }
 
-Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::create(const KafkaProperties& properties,
-                                                             const std::vector<std::string>& topics,
-                                                             KafkaRebalanceListener* listener,
-                                                             KafkaConsumerOptions options) {
-  if (topics.empty()) {
-    return pipeline::invalid_argument("a Kafka consumer needs at least one topic");
-  }
-  if (!properties.contains("group.id")) {
-    return pipeline::invalid_argument("property 'group.id' is required");
-  }
+namespace {
+
+// Properties every consumer of ours has, whether a group member or a reader.
+Result<KafkaProperties> consumer_properties(const KafkaProperties& properties) {
   TW_RETURN_IF_ERROR(require_bootstrap(properties));
   TW_ASSIGN_OR_RETURN(KafkaProperties resolved, properties.resolve());
   // Offsets are stored and committed only by commit(): anything automatic could commit a record
@@ -344,6 +341,22 @@ Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::create(const KafkaProperti
     resolved.set_default(name, "false");
   }
   resolved.set_default("auto.offset.reset", "earliest");
+  return resolved;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::create(const KafkaProperties& properties,
+                                                             const std::vector<std::string>& topics,
+                                                             KafkaRebalanceListener* listener,
+                                                             KafkaConsumerOptions options) {
+  if (topics.empty()) {
+    return pipeline::invalid_argument("a Kafka consumer needs at least one topic");
+  }
+  if (!properties.contains("group.id")) {
+    return pipeline::invalid_argument("property 'group.id' is required");
+  }
+  TW_ASSIGN_OR_RETURN(KafkaProperties resolved, consumer_properties(properties));
   resolved.set_default("partition.assignment.strategy", "range,roundrobin");
   if (resolved.find("partition.assignment.strategy")->find("cooperative") != std::string::npos) {
     return pipeline::invalid_argument(
@@ -372,6 +385,90 @@ Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::create(const KafkaProperti
     return pipeline::invalid_argument("cannot subscribe: " + describe(code));
   }
   return consumer;
+}
+
+Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::create_reader(
+    const KafkaProperties& properties, KafkaConsumerOptions options) {
+  TW_ASSIGN_OR_RETURN(KafkaProperties resolved, consumer_properties(properties));
+  // librdkafka's consumer needs a group id even when it only assigns; a reader never joins
+  // (no subscribe) and never commits, so the id is only a name.
+  resolved.set_default("group.id", "trailwatch-reader");
+  auto impl = std::make_unique<Impl>(std::move(options), nullptr);
+  impl->resolved = std::move(resolved);
+  impl->reader = true;
+  TW_ASSIGN_OR_RETURN(std::unique_ptr<RdKafka::Conf> conf,
+                      make_conf(impl->resolved, &impl->events));
+  std::string error;
+  impl->client.reset(RdKafka::KafkaConsumer::create(conf.get(), error));
+  if (impl->client == nullptr) {
+    return pipeline::invalid_argument("cannot create the Kafka reader: " +
+                                      scrub(error, impl->resolved));
+  }
+  std::unique_ptr<KafkaConsumer> consumer(new KafkaConsumer(std::move(impl)));
+  consumer->impl_->owner = consumer.get();
+  return consumer;
+}
+
+Status KafkaConsumer::assign(const std::vector<KafkaOffset>& offsets) {
+  Impl& impl = *impl_;
+  if (impl.closed) {
+    return pipeline::failed_precondition("the Kafka consumer is closed");
+  }
+  if (!impl.reader) {
+    return pipeline::failed_precondition("assign() is for readers; a group member is assigned");
+  }
+  PartitionList list;
+  std::vector<KafkaPartition> partitions;
+  for (const KafkaOffset& offset : offsets) {
+    list.add(offset.topic, offset.partition, offset.offset);
+    partitions.push_back({offset.topic, offset.partition});
+  }
+  if (const RdKafka::ErrorCode code = impl.client->assign(list.list());
+      code != RdKafka::ERR_NO_ERROR) {
+    return pipeline::internal_error("cannot assign partitions: " + describe(code));
+  }
+  std::sort(partitions.begin(), partitions.end());
+  impl.assignment = std::move(partitions);
+  return Status::ok();
+}
+
+Result<int32_t> KafkaConsumer::partition_count(std::string_view topic,
+                                               std::chrono::milliseconds timeout) {
+  Impl& impl = *impl_;
+  if (impl.closed) {
+    return pipeline::failed_precondition("the Kafka consumer is closed");
+  }
+  std::string error;
+  const std::unique_ptr<RdKafka::Topic> handle(
+      RdKafka::Topic::create(impl.client.get(), std::string(topic), nullptr, error));
+  if (handle == nullptr) {
+    return pipeline::invalid_argument("topic " + std::string(topic) + ": " + error);
+  }
+  const Clock::time_point deadline = Clock::now() + timeout;
+  while (true) {
+    RdKafka::Metadata* raw = nullptr;
+    const RdKafka::ErrorCode code =
+        impl.client->metadata(false, handle.get(), &raw, std::max(1, remaining_ms(deadline)));
+    const std::unique_ptr<RdKafka::Metadata> metadata(raw);
+    if (code == RdKafka::ERR_NO_ERROR && metadata != nullptr) {
+      for (const RdKafka::TopicMetadata* t : *metadata->topics()) {
+        if (t->topic() != topic) {
+          continue;
+        }
+        if (t->err() == RdKafka::ERR_NO_ERROR && !t->partitions()->empty()) {
+          return static_cast<int32_t>(t->partitions()->size());
+        }
+        if (t->err() == RdKafka::ERR_UNKNOWN_TOPIC_OR_PART && Clock::now() >= deadline) {
+          return pipeline::not_found("the cluster has no topic " + std::string(topic));
+        }
+      }
+    }
+    if (Clock::now() >= deadline) {
+      return pipeline::unavailable("no metadata for topic " + std::string(topic) + ": " +
+                                   describe(code));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 Result<std::vector<KafkaRecord>> KafkaConsumer::poll(size_t max_records,
@@ -448,6 +545,9 @@ Status KafkaConsumer::commit(const std::vector<KafkaOffset>& offsets) {
   if (impl.closed) {
     return pipeline::failed_precondition("the Kafka consumer is closed");
   }
+  if (impl.reader) {
+    return pipeline::failed_precondition("a reader belongs to no group and commits nothing");
+  }
   if (offsets.empty()) {
     return Status::ok();
   }
@@ -505,6 +605,9 @@ Result<std::vector<KafkaOffset>> KafkaConsumer::committed(
   Impl& impl = *impl_;
   if (impl.closed) {
     return pipeline::failed_precondition("the Kafka consumer is closed");
+  }
+  if (impl.reader) {
+    return pipeline::failed_precondition("a reader belongs to no group and has no offsets");
   }
   PartitionList list;
   for (const KafkaPartition& partition : partitions) {

@@ -106,6 +106,10 @@ struct KafkaConsumerOptions {
   int commit_attempts = 5;
   /// Wait before the second attempt; doubled for each further one, up to 1 s.
   std::chrono::milliseconds commit_backoff{100};
+  /// The consumer only takes part in the group: its assigned partitions are paused at once, so
+  /// nothing is fetched. The assignment itself is the information (live mode's scale-out: the
+  /// partitions of the changelog topic a worker is assigned are the tasks it runs).
+  bool membership_only = false;
   KafkaLogFunction log;
 };
 
@@ -132,6 +136,13 @@ class KafkaConsumer {
   static pipeline::Result<std::unique_ptr<KafkaConsumer>> create(
       const KafkaProperties& properties, const std::vector<std::string>& topics,
       KafkaRebalanceListener* listener = nullptr, KafkaConsumerOptions options = {});
+
+  /// A consumer outside any group: it reads exactly the partitions given to `assign`, from the
+  /// offsets given there, and never commits (`commit` and `committed` are `failed_precondition`).
+  /// For readers whose positions live elsewhere (live mode's tasks keep them in their
+  /// checkpoints). Errors as for `create`; `group.id` is not needed.
+  static pipeline::Result<std::unique_ptr<KafkaConsumer>> create_reader(
+      const KafkaProperties& properties, KafkaConsumerOptions options = {});
 
   /// Closes (see `close`) if not closed yet.
   ~KafkaConsumer();
@@ -166,6 +177,17 @@ class KafkaConsumer {
   /// Asks the partition leader for the low and high watermarks (a broker round trip).
   pipeline::Result<KafkaWatermarks> query_watermarks(std::string_view topic, int32_t partition,
                                                      std::chrono::milliseconds timeout);
+
+  /// Reader only (see `create_reader`): reads `offsets` from now on, replacing any earlier
+  /// assignment. Offsets may also be the logical -2 (oldest) and -1 (end). Errors:
+  /// `failed_precondition` for a group member, `internal` when librdkafka refuses.
+  pipeline::Status assign(const std::vector<KafkaOffset>& offsets);
+
+  /// The number of partitions of `topic`, from the cluster's metadata (a broker round trip).
+  /// Errors: `not_found` for a topic the cluster does not have, `unavailable` when no broker
+  /// answered within `timeout`.
+  pipeline::Result<int32_t> partition_count(std::string_view topic,
+                                            std::chrono::milliseconds timeout);
 
   /// Lag of every assigned partition from cached fetch state; cheap enough for every poll.
   [[nodiscard]] std::vector<KafkaPartitionLag> lag();

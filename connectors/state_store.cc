@@ -130,7 +130,8 @@ Result<std::unique_ptr<KafkaStateStore>> KafkaStateStore::open(const KafkaProper
 }
 
 std::string KafkaStateStore::describe() const {
-  return "kafka:" + options_.topic + "[0] key " + options_.name;
+  return "kafka:" + options_.topic + "[" + std::to_string(options_.partition) + "] key " +
+         options_.name;
 }
 
 Result<std::optional<std::string>> KafkaStateStore::load() {
@@ -151,7 +152,7 @@ Result<std::optional<std::string>> KafkaStateStore::load() {
   bool damaged = false;
   const std::string prefix = options_.name + "/";
   TW_RETURN_IF_ERROR(
-      read_partition(properties_, options_.topic, 0, options_.timeout, [&](KafkaRecord&& record) {
+      read_partition(properties_, options_.topic, options_.partition, options_.timeout, [&](KafkaRecord&& record) {
         if (!record.key.starts_with(prefix) || record.value.size() < kChunkHeaderBytes ||
             std::string_view(record.value).substr(0, 4) != kChunkMagic) {
           return;  // Another worker's state, or not ours.
@@ -228,7 +229,7 @@ Status KafkaStateStore::save(std::string_view bytes) {
     std::string value = chunk.take();
     value.append(
         bytes.substr(std::min(bytes.size(), i * options_.chunk_bytes), options_.chunk_bytes));
-    TW_RETURN_IF_ERROR(producer_->produce(options_.topic, key_set + std::to_string(i), value, 0));
+    TW_RETURN_IF_ERROR(producer_->produce(options_.topic, key_set + std::to_string(i), value, options_.partition));
   }
   const Status flushed = producer_->flush(options_.timeout);
   if (!flushed.is_ok()) {

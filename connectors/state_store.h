@@ -63,7 +63,7 @@ class DirectoryStateStore final : public StateStore {
   std::string path_;
 };
 
-/// Checkpoints in partition 0 of a Kafka topic (make it `cleanup.policy=compact` on real
+/// Checkpoints in one partition (`Options::partition`) of a Kafka topic (make it `cleanup.policy=compact` on real
 /// clusters). A checkpoint larger than one message is split into chunks of at most
 /// `chunk_bytes`; each chunk carries the checkpoint's sequence number, its index, the chunk
 /// count and the checkpoint's CRC-32. Successive checkpoints alternate between two key sets
@@ -74,6 +74,8 @@ class KafkaStateStore final : public StateStore {
   struct Options {
     std::string topic = "trailwatch-state";
     std::string name;  ///< Whose state: live mode uses the consumer group id.
+    /// The partition the checkpoints live in: 0, or the task's partition in scale-out mode.
+    int32_t partition = 0;
     size_t chunk_bytes = size_t{512} * 1024;
     std::chrono::milliseconds timeout{30'000};  ///< For a whole save or load.
   };

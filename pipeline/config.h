@@ -264,10 +264,15 @@ struct StateConfig {
   };
   /// When not configured: kKafka if any input is a Kafka topic, otherwise kNone.
   Store store = Store::kNone;
-  std::string topic = "trailwatch-state";  ///< kKafka: the changelog topic (partition 0).
+  std::string topic = "trailwatch-state";  ///< kKafka: the changelog topic.
   std::string directory;                   ///< kDirectory: where the checkpoint file lives.
   /// How often the state is checkpointed (and offsets committed after it).
   Duration checkpoint_interval = Duration::seconds(10);
+  /// Several workers share the alarms: the partitions of `topic` are tasks, the consumer group
+  /// of the first Kafka input spreads them over its workers, and each task reads every input
+  /// partition and evaluates its alarm groups (app/task_plan.h). Needs kKafka and only Kafka
+  /// inputs.
+  bool scale_out = false;
 
   bool operator==(const StateConfig&) const = default;
 };

@@ -158,8 +158,8 @@ constexpr std::array<std::string_view, 7> kQueryKeys = {
 constexpr std::array<std::string_view, 4> kMetricStatKeys = {"Metric", "Period", "Stat", "Unit"};
 constexpr std::array<std::string_view, 3> kMetricKeys = {"Namespace", "MetricName", "Dimensions"};
 
-constexpr std::array<std::string_view, 4> kStateKeys = {"store", "topic", "directory",
-                                                        "checkpoint_interval_seconds"};
+constexpr std::array<std::string_view, 5> kStateKeys = {
+    "store", "topic", "directory", "checkpoint_interval_seconds", "scale_out"};
 
 // Checkpoints more often than every second cost more than they save; less often than hourly
 // makes a restart replay an hour of input.
@@ -1748,6 +1748,20 @@ void Validator::settings(const Json& value, const std::string& pointer) {
             "\"kafka\" keeps the state on the cluster of the Kafka inputs, and there is none; use "
             "\"directory\" with file inputs");
   }
+  if (s.state.scale_out) {
+    const bool only_kafka =
+        any_kafka && std::all_of(s.inputs.begin(), s.inputs.end(), [](const InputConfig& i) {
+          return i.type == InputConfig::Type::kKafka;
+        });
+    const std::string at = json_pointer_child(json_pointer_child(pointer, "state"), "scale_out");
+    if (s.state.store != StateConfig::Store::kKafka) {
+      problem(at, "scale-out keeps each task's state in a partition of the changelog topic; it "
+                  "needs store \"kafka\"");
+    } else if (!only_kafka) {
+      problem(at, "scale-out workers share Kafka inputs; file and stdin inputs cannot be shared "
+                  "(use one worker, scale_out false)");
+    }
+  }
 }
 
 void Validator::state(const Json& value, const std::string& pointer, StateConfig& out) {
@@ -1786,6 +1800,8 @@ void Validator::state(const Json& value, const std::string& pointer, StateConfig
       if (const auto n = integer_value(field, field_pointer, 1, kMaxCheckpointIntervalSeconds)) {
         out.checkpoint_interval = Duration::seconds(*n);
       }
+    } else if (key == "scale_out") {
+      out.scale_out = bool_value(field, field_pointer).value_or(false);
     } else {
       unknown_key(pointer, key, kStateKeys, "state");
     }

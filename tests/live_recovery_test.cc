@@ -9,7 +9,10 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <optional>
 #include <regex>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -25,11 +28,24 @@ namespace {
 // The value of a Prometheus sample, e.g. `trailwatch_records_total{input="metric-stream"}`; -1
 // when absent.
 double metric_value(const std::string& exposition, const std::string& sample) {
-  const size_t at = exposition.find(sample + " ");
+  // At the start of a line: "# HELP NAME ..." is not a sample.
+  const size_t at = exposition.find("\n" + sample + " ");
   if (at == std::string::npos) {
     return -1;
   }
-  return std::stod(exposition.substr(at + sample.size() + 1));
+  return std::stod(exposition.substr(at + sample.size() + 2));
+}
+
+// Events by alarm name, each alarm's in their order.
+std::map<std::string, std::vector<std::string>> by_alarm(const std::vector<std::string>& events) {
+  const std::regex name_pattern(R"re("alarmName":"([^"]*)")re");
+  std::map<std::string, std::vector<std::string>> out;
+  for (const std::string& e : events) {
+    std::smatch match;
+    EXPECT_TRUE(std::regex_search(e, match, name_pattern)) << e;
+    out[match[1].str()].push_back(e);
+  }
+  return out;
 }
 
 class LiveRecovery : public ::testing::Test {
@@ -47,6 +63,8 @@ class LiveRecovery : public ::testing::Test {
     ASSERT_TRUE(cluster_->create_topic("checkout-logs", 1, 3).is_ok());
     ASSERT_TRUE(cluster_->create_topic("alarm-events", 1, 3).is_ok());
     ASSERT_TRUE(cluster_->create_topic("trailwatch-state", 1, 3).is_ok());
+    // Scale-out: three tasks (the quickstart's four alarm groups fall on all three).
+    ASSERT_TRUE(cluster_->create_topic("trailwatch-tasks", 3, 3).is_ok());
     // Group coordinators on broker 1, so that taking another broker down leaves the groups be.
     ASSERT_TRUE(cluster_->set_group_coordinator("tw-metrics", 1).is_ok());
     ASSERT_TRUE(cluster_->set_group_coordinator("tw-checkout", 1).is_ok());
@@ -131,6 +149,94 @@ class LiveRecovery : public ::testing::Test {
     fs::path path = dir_ / name;
     std::ofstream(path) << config.dump(2);
     return path;
+  }
+
+  // As write_config, with the workers of the group sharing three tasks.
+  fs::path write_scale_out_config(const std::string& name, int idle_timeout_seconds) {
+    const fs::path path = write_config(name, idle_timeout_seconds);
+    nlohmann::json config = nlohmann::json::parse(read_file(path));
+    config["trailwatch"]["state"] = {
+        {"checkpoint_interval_seconds", 1}, {"topic", "trailwatch-tasks"}, {"scale_out", true}};
+    config["trailwatch"]["shards"] = 1;
+    // A task without a checkpoint starts at the end of the input: only a restored checkpoint
+    // brings a task back to where its previous owner was, so a lost state shows as lost events.
+    config["trailwatch"]["kafka"]["auto.offset.reset"] = "latest";
+    std::ofstream(path) << config.dump(2);
+    return path;
+  }
+
+  // The tasks a scale-out worker runs now (its log's latest "running task(s) [...]").
+  static std::set<int> running_tasks(const fs::path& log) {
+    const std::string text = read_file(log);
+    const std::string marker = "running task(s) [";
+    const size_t at = text.rfind(marker);
+    std::set<int> tasks;
+    if (at == std::string::npos) {
+      return tasks;
+    }
+    std::stringstream list(
+        text.substr(at + marker.size(), text.find(']', at) - at - marker.size()));
+    for (std::string item; std::getline(list, item, ',');) {
+      tasks.insert(std::stoi(item));
+    }
+    return tasks;
+  }
+
+  // The alarm names a worker's /api/v1/alarms lists.
+  static std::set<std::string> served_alarms(const Worker& worker) {
+    const nlohmann::json alarms = nlohmann::json::parse(
+        http_get("http://127.0.0.1:" + std::to_string(worker.http_port()) + "/api/v1/alarms").body,
+        nullptr, false);
+    std::set<std::string> names;
+    if (alarms.is_discarded()) {
+      return names;
+    }
+    for (const char* kind : {"MetricAlarms", "CompositeAlarms"}) {
+      for (const nlohmann::json& a : alarms.value(kind, nlohmann::json::array())) {
+        names.insert(a.value("AlarmName", ""));
+      }
+    }
+    return names;
+  }
+
+  // Waits until every worker has read everything produced so far (no consumer lag on either
+  // input: every task reads every partition) and then made its state durable: a checkpoint, or
+  // the finding that the last one is still current (the checkpoint age restarts either way).
+  [[nodiscard]] static ::testing::AssertionResult group_caught_up_and_checkpointed(
+      const std::vector<const Worker*>& workers) {
+    const auto deadline = Clock::now() + std::chrono::seconds(150);
+    std::vector<std::optional<Clock::time_point>> caught_up_at(workers.size());
+    std::string last;
+    while (Clock::now() < deadline) {
+      bool done = true;
+      for (size_t i = 0; i < workers.size(); ++i) {
+        const auto scraped_at = Clock::now();
+        const std::string m = scrape(*workers[i]);
+        last = m;
+        const bool caught_up =
+            metric_value(m, R"(trailwatch_consumer_lag_records{input="metric-stream"})") == 0 &&
+            metric_value(m, R"(trailwatch_consumer_lag_records{input="checkout-logs"})") == 0;
+        if (!caught_up) {
+          caught_up_at[i].reset();
+          done = false;
+          continue;
+        }
+        if (!caught_up_at[i]) {
+          caught_up_at[i] = scraped_at;
+        }
+        const double age = metric_value(m, "trailwatch_checkpoint_age_seconds");
+        const double since = std::chrono::duration<double>(scraped_at - *caught_up_at[i]).count();
+        // A fetch may not have told the worker about the newest records at once: a second.
+        done = done && since > 1.0 && age >= 0 && age < since - 1.0;
+      }
+      if (done) {
+        return ::testing::AssertionSuccess();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return ::testing::AssertionFailure() << "the group did not catch up and checkpoint; last "
+                                            "scrape:\n"
+                                         << last;
   }
 
   static std::string scrape(const Worker& worker) {
@@ -307,6 +413,89 @@ TEST_F(LiveRecovery, BrokerOutageThenStopAndRestartLosesNoTransition) {
   EXPECT_NE(read_file(dir_ / "b.log").find("state restored from"), std::string::npos);
   // B had nothing left to read: it evaluated the rest from the restored state alone.
   EXPECT_EQ(first_difference(distinct_events(), expected_), "");
+}
+
+TEST_F(LiveRecovery, TwoScaleOutWorkersShareTheTasksAndOneTakesOverTheOthersState) {
+  // Watermarks follow the data only (no idle floor), so the parts arriving later are not late.
+  const fs::path config = write_scale_out_config("scale-out.json", 3600);
+  Worker a(config, dir_ / "a.log");
+  ASSERT_TRUE(a.started());
+  ASSERT_TRUE(a.log_shows("running task(s) [0,1,2]", std::chrono::seconds(60)))
+      << read_file(dir_ / "a.log");
+  produce_part(0);
+  flush_produced();
+  ASSERT_TRUE(group_caught_up_and_checkpointed({&a}));
+  auto b = std::make_unique<Worker>(config, dir_ / "b.log");
+  ASSERT_TRUE(b->started());
+  // The group splits the three tasks between the two workers.
+  const auto deadline = Clock::now() + std::chrono::seconds(60);
+  std::set<int> on_a;
+  std::set<int> on_b;
+  while (Clock::now() < deadline) {
+    on_a = running_tasks(dir_ / "a.log");
+    on_b = running_tasks(dir_ / "b.log");
+    if (!on_a.empty() && !on_b.empty() && on_a.size() + on_b.size() == 3) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_FALSE(on_a.empty()) << read_file(dir_ / "a.log");
+  ASSERT_FALSE(on_b.empty()) << read_file(dir_ / "b.log");
+  std::set<int> all = on_a;
+  all.insert(on_b.begin(), on_b.end());
+  ASSERT_EQ(all, (std::set<int>{0, 1, 2}));
+  ASSERT_TRUE(group_caught_up_and_checkpointed({&a, b.get()}))
+      << read_file(dir_ / "a.log") << read_file(dir_ / "b.log");
+  // Each worker serves the alarms of its own tasks, and together they serve all of them.
+  const std::set<std::string> served_a = served_alarms(a);
+  const std::set<std::string> served_b = served_alarms(*b);
+  for (const std::string& name : served_a) {
+    EXPECT_FALSE(served_b.contains(name)) << name << " is served by both workers";
+  }
+  EXPECT_FALSE(served_a.empty());
+  EXPECT_FALSE(served_b.empty());
+  EXPECT_EQ(served_a.size() + served_b.size(), 7U);  // The quickstart's 6 metric + 1 composite.
+
+  // Part 2 arrives and B is killed once the group has read it: A must take B's tasks over, from
+  // their checkpoints in B's changelog partitions.
+  produce_part(1);
+  flush_produced();
+  ASSERT_TRUE(group_caught_up_and_checkpointed({&a, b.get()}));
+  b->signal(SIGKILL);
+  EXPECT_EQ(b->wait(std::chrono::seconds(10)), -1);
+  b.reset();
+  produce_part(2);
+  flush_produced();
+  const auto takeover = Clock::now() + std::chrono::seconds(90);
+  while (Clock::now() < takeover && running_tasks(dir_ / "a.log").size() < 3) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(running_tasks(dir_ / "a.log"), (std::set<int>{0, 1, 2})) << read_file(dir_ / "a.log");
+  for (const int task : on_b) {
+    EXPECT_NE(read_file(dir_ / "a.log")
+                  .find("state restored from kafka:trailwatch-tasks[" + std::to_string(task) +
+                        "] key tw-metrics"),
+              std::string::npos)
+        << read_file(dir_ / "a.log");
+  }
+  ASSERT_TRUE(group_caught_up_and_checkpointed({&a}));
+  EXPECT_EQ(served_alarms(a).size(), 7U);
+  EXPECT_EQ(a.terminate(std::chrono::seconds(60)), 0) << read_file(dir_ / "a.log");
+
+  // A last worker restores all three tasks and evaluates to the end of the input, as replay does.
+  Worker c(write_scale_out_config("c.json", 2), dir_ / "c.log", {"--until-idle"});
+  ASSERT_TRUE(c.started());
+  EXPECT_EQ(c.wait(std::chrono::seconds(120)), 0) << read_file(dir_ / "c.log");
+  // Tasks write concurrently: each alarm's events keep their order (one key, one partition), the
+  // interleaving of different alarms' events is free.
+  const std::map<std::string, std::vector<std::string>> actual = by_alarm(distinct_events());
+  const std::map<std::string, std::vector<std::string>> expected = by_alarm(expected_);
+  EXPECT_EQ(actual.size(), expected.size());
+  for (const auto& [alarm, events] : expected) {
+    const auto it = actual.find(alarm);
+    ASSERT_NE(it, actual.end()) << "no events of " << alarm;
+    EXPECT_EQ(first_difference(it->second, events), "") << alarm;
+  }
 }
 
 }  // namespace
