@@ -338,6 +338,7 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
     }
     const auto started = Clock::now();
     std::vector<std::pair<LiveTask*, LiveCheckpoint>> snapshots;
+    snapshots.reserve(tasks.size());
     for (auto& [index, task] : tasks) {
       snapshots.emplace_back(task.get(), task->snapshot());
     }
@@ -584,7 +585,8 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
     if (coordinator) {
       // Keeps the membership alive; rebalance callbacks run in here.
       const auto wait = tasks.empty() ? kPollTimeout : std::chrono::milliseconds(0);
-      if (pipeline::Result<std::vector<connectors::KafkaRecord>> r = coordinator->poll(1, wait);
+      if (const pipeline::Result<std::vector<connectors::KafkaRecord>> r =
+              coordinator->poll(1, wait);
           !r.is_ok()) {
         err << "trailwatch run: state: " << r.status().message() << "\n";
         code = kExitIoError;

@@ -396,7 +396,7 @@ Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::create_reader(
   auto impl = std::make_unique<Impl>(std::move(options), nullptr);
   impl->resolved = std::move(resolved);
   impl->reader = true;
-  TW_ASSIGN_OR_RETURN(std::unique_ptr<RdKafka::Conf> conf,
+  TW_ASSIGN_OR_RETURN(const std::unique_ptr<RdKafka::Conf> conf,
                       make_conf(impl->resolved, &impl->events));
   std::string error;
   impl->client.reset(RdKafka::KafkaConsumer::create(conf.get(), error));

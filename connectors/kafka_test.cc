@@ -283,6 +283,77 @@ TEST(KafkaTest, SeekInOnAssignedSetsTheStartingOffset) {
   EXPECT_EQ(partitions.at(1).front().offset, 0);
 }
 
+TEST(KafkaTest, AReaderReadsExactlyWhatItIsAssignedAndBelongsToNoGroup) {
+  auto cluster = start_cluster(1);
+  ASSERT_NE(cluster, nullptr);
+  ASSERT_TRUE(cluster->create_topic("whole", 3, 1).is_ok());
+  auto producer = make_producer(producer_properties(*cluster));
+  ASSERT_NE(producer, nullptr);
+  for (int i = 0; i < 90; ++i) {
+    ASSERT_TRUE(producer->produce("whole", "", value_of(i), i % 3).is_ok());
+  }
+  ASSERT_TRUE(producer->flush(kFlush).is_ok());
+
+  auto created = KafkaConsumer::create_reader({{"bootstrap.servers", cluster->bootstraps()}});
+  ASSERT_TRUE(created.is_ok()) << created.status().to_string();
+  KafkaConsumer& reader = *created.value();
+  auto count = reader.partition_count("whole", seconds(10));
+  ASSERT_TRUE(count.is_ok()) << count.status().to_string();
+  EXPECT_EQ(count.value(), 3);
+  // Partition 0 from offset 25, partition 2 from the start; partition 1 not at all.
+  ASSERT_TRUE(reader.assign({{"whole", 0, 25}, {"whole", 2, 0}}).is_ok());
+  EXPECT_EQ(reader.assignment(), (std::vector<KafkaPartition>{{"whole", 0}, {"whole", 2}}));
+  std::vector<KafkaRecord> records;
+  consume_until(reader, 35, records);
+  const auto partitions = by_partition(records);
+  EXPECT_FALSE(partitions.contains(1));
+  ASSERT_EQ(partitions.at(0).size(), 5U);
+  EXPECT_EQ(partitions.at(0).front().offset, 25);
+  EXPECT_EQ(partitions.at(2).size(), 30U);
+  // Its positions live elsewhere: nothing to commit, nothing committed.
+  EXPECT_EQ(reader.commit({{"whole", 0, 30}}).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(reader.committed({{"whole", 0}}, seconds(1)).status().code(),
+            StatusCode::kFailedPrecondition);
+  // A group member cannot be assigned by hand.
+  auto member = make_consumer(consumer_properties(*cluster, "g"), "whole");
+  ASSERT_NE(member, nullptr);
+  EXPECT_EQ(member->assign({{"whole", 0, 0}}).code(), StatusCode::kFailedPrecondition);
+}
+
+TEST(KafkaTest, AMembershipOnlyConsumerIsAssignedPartitionsButFetchesNothing) {
+  auto cluster = start_cluster(1);
+  ASSERT_NE(cluster, nullptr);
+  ASSERT_TRUE(cluster->create_topic("tasks", 2, 1).is_ok());
+  auto producer = make_producer(producer_properties(*cluster));
+  ASSERT_NE(producer, nullptr);
+  produce_range(*producer, "tasks", 0, 20);
+  ASSERT_TRUE(producer->flush(kFlush).is_ok());
+  RecordingListener listener;
+  KafkaConsumerOptions options;
+  options.membership_only = true;
+  auto created = KafkaConsumer::create(consumer_properties(*cluster, "members"), {"tasks"},
+                                       &listener, options);
+  ASSERT_TRUE(created.is_ok()) << created.status().to_string();
+  KafkaConsumer& member = *created.value();
+  size_t records = 0;
+  const auto deadline = Clock::now() + kGroupDeadline;
+  while (listener.assigned.empty() && Clock::now() < deadline) {
+    auto batch = member.poll(100, kPoll);
+    ASSERT_TRUE(batch.is_ok()) << batch.status().to_string();
+    records += batch->size();
+  }
+  ASSERT_EQ(listener.assigned.size(), 1U);
+  EXPECT_EQ(listener.assigned[0], (std::vector<KafkaPartition>{{"tasks", 0}, {"tasks", 1}}));
+  // Long enough for a fetch to have brought all 20 records if the partitions were not paused.
+  const auto settle = Clock::now() + seconds(2);
+  while (Clock::now() < settle) {
+    auto batch = member.poll(100, kPoll);
+    ASSERT_TRUE(batch.is_ok());
+    records += batch->size();
+  }
+  EXPECT_EQ(records, 0U);
+}
+
 TEST(KafkaTest, TwoMembersShareSixPartitions) {
   auto cluster = start_cluster(3);
   ASSERT_NE(cluster, nullptr);

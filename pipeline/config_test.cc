@@ -1630,6 +1630,31 @@ TEST(ParseConfig, RejectsBadStateSettings) {
                           "/trailwatch/state/dir", "directory"));
 }
 
+TEST(ParseConfig, ScaleOutNeedsTheKafkaStoreAndOnlyKafkaInputs) {
+  const ConfigLoadResult shared = parse(with_settings(
+      R"({"inputs": [{"name": "m", "type": "kafka", "topic": "t"}],
+          "state": {"topic": "tw.tasks", "scale_out": true}})"));
+  ASSERT_TRUE(loads(shared));
+  EXPECT_TRUE(shared.config->settings.state.scale_out);
+  const ConfigLoadResult single =
+      parse(with_settings(R"({"inputs": [{"name": "m", "type": "kafka", "topic": "t"}]})"));
+  ASSERT_TRUE(loads(single));
+  EXPECT_FALSE(single.config->settings.state.scale_out);
+  EXPECT_TRUE(one_problem(
+      parse(with_settings(R"({"inputs": [{"name": "m", "type": "kafka", "topic": "t"}],
+                              "state": {"store": "none", "scale_out": true}})")),
+      "/trailwatch/state/scale_out", "needs store \"kafka\""));
+  EXPECT_TRUE(one_problem(
+      parse(with_settings(R"({"inputs": [{"name": "m", "type": "kafka", "topic": "t"},
+                                         {"name": "f", "path": "x"}],
+                              "state": {"scale_out": true}})")),
+      "/trailwatch/state/scale_out", "file and stdin inputs cannot be shared"));
+  EXPECT_TRUE(one_problem(
+      parse(with_settings(R"({"inputs": [{"name": "m", "type": "kafka", "topic": "t"}],
+                              "state": {"scale_out": "yes"}})")),
+      "/trailwatch/state/scale_out", "boolean"));
+}
+
 TEST(ParseConfig, RejectsTwoOutputsWritingTheSameFile) {
   EXPECT_TRUE(
       loads(parse(with_settings(R"({"outputs": {"emissions": "-", "dead_letters": "-"}})"))));
