@@ -5,6 +5,7 @@
 #
 #   bash bench/kafka_ingest_bench.sh                 # 1,000 series x 60 minutes = 60,000 records
 #   SERIES=1000 MINUTES=60 PARTITIONS=6 bash bench/kafka_ingest_bench.sh
+#   TASKS=3 bash bench/kafka_ingest_bench.sh          # scale-out: one worker running 3 tasks
 #
 # The brokers are librdkafka's mock (tools/trailwatch-mock-kafka), pinned to CPU 1; the consumers
 # are pinned to CPU 0. The mock keeps about 5 MiB per partition, so keep SERIES x MINUTES x ~320
@@ -16,6 +17,7 @@ cd "$(dirname "$0")/.."
 SERIES=${SERIES:-1000}
 MINUTES=${MINUTES:-60}
 PARTITIONS=${PARTITIONS:-8}
+TASKS=${TASKS:-0}  # 0: single mode; N: scale-out with N tasks, all on this one worker
 BUILD=build/release
 
 bash scripts/install-deps.sh >/dev/null
@@ -32,7 +34,14 @@ trap cleanup EXIT
 records=$(wc -l <"$work/metrics.jsonl")
 bytes=$(stat -c %s "$work/metrics.jsonl")
 
+tasks_topic=()
+state='"state":{"topic":"trailwatch-state"}'  # the default store, as before
+if ((TASKS > 0)); then
+  tasks_topic=(--topic "trailwatch-tasks:$TASKS")
+  state='"state":{"topic":"trailwatch-tasks","scale_out":true}'
+fi
 taskset -c 1 "$BUILD/tools/trailwatch-mock-kafka" --topic "metrics:$PARTITIONS" --topic empty:1 \
+  "${tasks_topic[@]}" \
   </dev/null >"$work/bootstraps" 2>/dev/null &
 mock_pid=$!
 until [[ -s "$work/bootstraps" ]]; do sleep 0.1; done
@@ -44,7 +53,7 @@ kcat -P -b "$brokers" -t metrics -l "$work/metrics.jsonl"
   echo '{"trailwatch":{"account_id":"123456789012","idle_timeout_seconds":1,"http_listen":"",'
   printf '"kafka":{"bootstrap.servers":"%s"},' "$brokers"
   echo '"inputs":[{"name":"metrics","type":"kafka","topic":"metrics","format":"metric_stream"}],'
-  echo '"outputs":{"emissions":"'"$work"'/events.jsonl"}},"MetricAlarms":['
+  echo '"outputs":{"emissions":"'"$work"'/events.jsonl"},'"$state"'},"MetricAlarms":['
   sep=""
   for ((i = 0; i < SERIES; i += 19)); do
     printf '%s{"AlarmName":"cpu %d","Namespace":"AWS/EC2","MetricName":"CPUUtilization",' "$sep" "$i"
