@@ -116,13 +116,14 @@ LiveCheckpoint LiveTask::snapshot() {
   return state;
 }
 
-pipeline::Status LiveTask::save(const LiveCheckpoint& checkpoint) {
+pipeline::Result<size_t> LiveTask::save(const LiveCheckpoint& checkpoint) {
   if (!store_) {
-    return {};
+    return size_t{0};
   }
-  TW_RETURN_IF_ERROR(store_->save(encode(checkpoint)));
+  const std::string bytes = encode(checkpoint);
+  TW_RETURN_IF_ERROR(store_->save(bytes));
   progress_at_save_ = progress();
-  return {};
+  return bytes.size();
 }
 
 void LiveTask::commit(std::ostream& log) {

@@ -72,8 +72,8 @@ class LiveTask {
   /// Takes the state (the runtime writes every finished step's emissions first) with the input
   /// positions it reflects. Flush the outputs before `save`.
   LiveCheckpoint snapshot();
-  /// Writes `checkpoint` to the store (a no-op without one).
-  pipeline::Status save(const LiveCheckpoint& checkpoint);
+  /// Writes `checkpoint` to the store (a no-op without one); returns the bytes written.
+  pipeline::Result<size_t> save(const LiveCheckpoint& checkpoint);
   /// Commits input offsets (group members only; call once what they caused is durable).
   void commit(std::ostream& log);
 

@@ -349,11 +349,13 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
     bool ok = true;
     size_t bytes = 0;
     for (auto& [task, state] : snapshots) {
-      bytes += state.runtime.size() + state.board.size();
-      if (const pipeline::Status saved = task->save(state); !saved.is_ok()) {
-        err << "trailwatch run: checkpoint of task " << task->index() << ": " << saved.message()
-            << "\n";
+      const pipeline::Result<size_t> saved = task->save(state);
+      if (!saved.is_ok()) {
+        err << "trailwatch run: checkpoint of task " << task->index() << ": "
+            << saved.status().message() << "\n";
         ok = false;
+      } else {
+        bytes += saved.value();
       }
     }
     metrics.checkpoint_done(ok, bytes,
@@ -566,6 +568,8 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
     phase.store(Phase::kReady);
   }
   uint64_t consumed = 0;
+  // The start of the loop iteration whose records caused the oldest step still being evaluated.
+  std::optional<Clock::time_point> evaluating_since;
   std::optional<Clock::time_point> first_record;
   Clock::time_point last_record;
   while (!g_stop.load() && has_kafka) {
@@ -604,8 +608,12 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
       for (auto& [index, task] : tasks) {
         inputs += task->kafka_inputs().size();
       }
-      const auto timeout = std::max(std::chrono::milliseconds(1),
-                                    kPollTimeout / static_cast<int>(std::max<size_t>(1, inputs)));
+      // While the shards evaluate a step, poll briefly: its events leave as soon as they are
+      // ready instead of after the next record or poll timeout.
+      const auto timeout =
+          evaluating_since ? std::chrono::milliseconds(1)
+                           : std::max(std::chrono::milliseconds(1),
+                                      kPollTimeout / static_cast<int>(std::max<size_t>(1, inputs)));
       for (auto& [index, task] : tasks) {
         pipeline::Result<size_t> n = task->poll(timeout);
         if (!n.is_ok()) {
@@ -650,11 +658,22 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
     for (const auto& [name, lag] : lags) {
       metrics.set_consumer_lag(name, lag);
     }
-    if (records > 0 || all_idle) {
+    // Events written now were caused by this iteration's records, or by an earlier iteration's
+    // whose steps were still being evaluated.
+    const Clock::time_point caused_at = evaluating_since.value_or(cause);
+    const bool evaluating = std::any_of(tasks.begin(), tasks.end(), [](const auto& t) {
+      return t.second->runtime().steps_in_flight() > 0;
+    });
+    if (!evaluating) {
+      evaluating_since.reset();
+    } else if (!evaluating_since) {
+      evaluating_since = cause;
+    }
+    if (records > 0 || all_idle || undelivered > 0) {
       // Emissions are delivered at once (latency); offsets are committed only after what they
       // caused is durable: here without a state store, after the next checkpoint with one.
       if (flush_outputs()) {
-        const double latency = std::chrono::duration<double>(Clock::now() - cause).count();
+        const double latency = std::chrono::duration<double>(Clock::now() - caused_at).count();
         for (; undelivered > 0; --undelivered) {
           metrics.observe_latency(latency);
         }

@@ -951,6 +951,10 @@ EventTime Runtime::input_watermark(InputId id) const {
   return input.finished ? EventTime::max() : input.stats.watermark;
 }
 
+uint64_t Runtime::steps_in_flight() const {
+  return impl_->steps_sent - impl_->steps_written;
+}
+
 RuntimeStats Runtime::stats() const {
   RuntimeStats s;
   for (const InputState& input : impl_->inputs) {

@@ -253,6 +253,11 @@ class Runtime {
   /// so that a step caused by wall time alone (idle inputs) is written at once.
   void collect_finished_steps();
 
+  /// Watermark steps sent to the shards whose emissions are not written yet (the shards are
+  /// still evaluating them): live mode polls its inputs briefly while any are, so that their
+  /// events leave as soon as they are ready.
+  [[nodiscard]] uint64_t steps_in_flight() const;
+
   /// Ends the run: the watermark moves to the newest event time seen, every shard evaluates up
   /// to it, all output is written. No other call may follow.
   void finish();
