@@ -568,14 +568,14 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
     phase.store(Phase::kReady);
   }
   uint64_t consumed = 0;
-  // The start of the loop iteration whose records caused the oldest step still being evaluated.
+  // When the records that caused the oldest step still being evaluated were read.
   std::optional<Clock::time_point> evaluating_since;
   std::optional<Clock::time_point> first_record;
   Clock::time_point last_record;
   while (!g_stop.load() && has_kafka) {
-    const Clock::time_point cause = Clock::now();
-    if (cause - last_mtime_check > std::chrono::seconds(1)) {
-      last_mtime_check = cause;
+    const Clock::time_point iteration_start = Clock::now();
+    if (iteration_start - last_mtime_check > std::chrono::seconds(1)) {
+      last_mtime_check = iteration_start;
       const auto mtime = std::filesystem::last_write_time(parsed->config, mtime_error);
       if (!mtime_error && mtime != config_mtime) {
         config_mtime = mtime;
@@ -625,11 +625,14 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
         records += n.value();
       }
     }
+    // What this iteration read (or the wall-clock tick it stands for) was read now: the start of
+    // the latency of the events it causes (the wait for records to arrive is not part of it).
+    const Clock::time_point read_at = Clock::now();
     if (records > 0) {
       consumed += records;
       last_record = Clock::now();
       if (!first_record) {
-        first_record = cause;
+        first_record = iteration_start;
       }
     }
     const bool assigned =
@@ -660,14 +663,14 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
     }
     // Events written now were caused by this iteration's records, or by an earlier iteration's
     // whose steps were still being evaluated.
-    const Clock::time_point caused_at = evaluating_since.value_or(cause);
+    const Clock::time_point caused_at = evaluating_since.value_or(read_at);
     const bool evaluating = std::any_of(tasks.begin(), tasks.end(), [](const auto& t) {
       return t.second->runtime().steps_in_flight() > 0;
     });
     if (!evaluating) {
       evaluating_since.reset();
     } else if (!evaluating_since) {
-      evaluating_since = cause;
+      evaluating_since = read_at;
     }
     if (records > 0 || all_idle || undelivered > 0) {
       // Emissions are delivered at once (latency); offsets are committed only after what they
