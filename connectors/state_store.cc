@@ -151,8 +151,8 @@ Result<std::optional<std::string>> KafkaStateStore::load() {
   uint64_t newest_seen = 0;
   bool damaged = false;
   const std::string prefix = options_.name + "/";
-  TW_RETURN_IF_ERROR(
-      read_partition(properties_, options_.topic, options_.partition, options_.timeout, [&](KafkaRecord&& record) {
+  TW_RETURN_IF_ERROR(read_partition(
+      properties_, options_.topic, options_.partition, options_.timeout, [&](KafkaRecord&& record) {
         if (!record.key.starts_with(prefix) || record.value.size() < kChunkHeaderBytes ||
             std::string_view(record.value).substr(0, 4) != kChunkMagic) {
           return;  // Another worker's state, or not ours.
@@ -229,7 +229,8 @@ Status KafkaStateStore::save(std::string_view bytes) {
     std::string value = chunk.take();
     value.append(
         bytes.substr(std::min(bytes.size(), i * options_.chunk_bytes), options_.chunk_bytes));
-    TW_RETURN_IF_ERROR(producer_->produce(options_.topic, key_set + std::to_string(i), value, options_.partition));
+    TW_RETURN_IF_ERROR(
+        producer_->produce(options_.topic, key_set + std::to_string(i), value, options_.partition));
   }
   const Status flushed = producer_->flush(options_.timeout);
   if (!flushed.is_ok()) {

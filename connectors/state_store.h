@@ -63,10 +63,11 @@ class DirectoryStateStore final : public StateStore {
   std::string path_;
 };
 
-/// Checkpoints in one partition (`Options::partition`) of a Kafka topic (make it `cleanup.policy=compact` on real
-/// clusters). A checkpoint larger than one message is split into chunks of at most
-/// `chunk_bytes`; each chunk carries the checkpoint's sequence number, its index, the chunk
-/// count and the checkpoint's CRC-32. Successive checkpoints alternate between two key sets
+/// Checkpoints in one partition (`Options::partition`) of a Kafka topic (make it
+/// `cleanup.policy=compact` on real clusters). A checkpoint larger than one message is split into
+/// chunks of at most `chunk_bytes`; each chunk carries the checkpoint's sequence number, its index,
+/// the chunk count and the checkpoint's CRC-32. Successive checkpoints alternate between two key
+/// sets
 /// (`NAME/a/I` and `NAME/b/I`), so compaction can never remove a chunk of the newest complete
 /// checkpoint while a newer one is only half written.
 class KafkaStateStore final : public StateStore {

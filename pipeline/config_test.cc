@@ -1640,19 +1640,19 @@ TEST(ParseConfig, ScaleOutNeedsTheKafkaStoreAndOnlyKafkaInputs) {
       parse(with_settings(R"({"inputs": [{"name": "m", "type": "kafka", "topic": "t"}]})"));
   ASSERT_TRUE(loads(single));
   EXPECT_FALSE(single.config->settings.state.scale_out);
-  EXPECT_TRUE(one_problem(
-      parse(with_settings(R"({"inputs": [{"name": "m", "type": "kafka", "topic": "t"}],
+  EXPECT_TRUE(
+      one_problem(parse(with_settings(R"({"inputs": [{"name": "m", "type": "kafka", "topic": "t"}],
                               "state": {"store": "none", "scale_out": true}})")),
-      "/trailwatch/state/scale_out", "needs store \"kafka\""));
-  EXPECT_TRUE(one_problem(
-      parse(with_settings(R"({"inputs": [{"name": "m", "type": "kafka", "topic": "t"},
+                  "/trailwatch/state/scale_out", "needs store \"kafka\""));
+  EXPECT_TRUE(
+      one_problem(parse(with_settings(R"({"inputs": [{"name": "m", "type": "kafka", "topic": "t"},
                                          {"name": "f", "path": "x"}],
                               "state": {"scale_out": true}})")),
-      "/trailwatch/state/scale_out", "file and stdin inputs cannot be shared"));
-  EXPECT_TRUE(one_problem(
-      parse(with_settings(R"({"inputs": [{"name": "m", "type": "kafka", "topic": "t"}],
+                  "/trailwatch/state/scale_out", "file and stdin inputs cannot be shared"));
+  EXPECT_TRUE(
+      one_problem(parse(with_settings(R"({"inputs": [{"name": "m", "type": "kafka", "topic": "t"}],
                               "state": {"scale_out": "yes"}})")),
-      "/trailwatch/state/scale_out", "boolean"));
+                  "/trailwatch/state/scale_out", "boolean"));
 }
 
 TEST(ParseConfig, RejectsTwoOutputsWritingTheSameFile) {

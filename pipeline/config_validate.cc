@@ -158,8 +158,8 @@ constexpr std::array<std::string_view, 7> kQueryKeys = {
 constexpr std::array<std::string_view, 4> kMetricStatKeys = {"Metric", "Period", "Stat", "Unit"};
 constexpr std::array<std::string_view, 3> kMetricKeys = {"Namespace", "MetricName", "Dimensions"};
 
-constexpr std::array<std::string_view, 5> kStateKeys = {
-    "store", "topic", "directory", "checkpoint_interval_seconds", "scale_out"};
+constexpr std::array<std::string_view, 5> kStateKeys = {"store", "topic", "directory",
+                                                        "checkpoint_interval_seconds", "scale_out"};
 
 // Checkpoints more often than every second cost more than they save; less often than hourly
 // makes a restart replay an hour of input.
@@ -1755,11 +1755,13 @@ void Validator::settings(const Json& value, const std::string& pointer) {
         });
     const std::string at = json_pointer_child(json_pointer_child(pointer, "state"), "scale_out");
     if (s.state.store != StateConfig::Store::kKafka) {
-      problem(at, "scale-out keeps each task's state in a partition of the changelog topic; it "
-                  "needs store \"kafka\"");
+      problem(at,
+              "scale-out keeps each task's state in a partition of the changelog topic; it "
+              "needs store \"kafka\"");
     } else if (!only_kafka) {
-      problem(at, "scale-out workers share Kafka inputs; file and stdin inputs cannot be shared "
-                  "(use one worker, scale_out false)");
+      problem(at,
+              "scale-out workers share Kafka inputs; file and stdin inputs cannot be shared "
+              "(use one worker, scale_out false)");
     }
   }
 }
