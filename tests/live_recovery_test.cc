@@ -427,6 +427,23 @@ TEST_F(LiveRecovery, TwoScaleOutWorkersShareTheTasksAndOneTakesOverTheOthersStat
   ASSERT_TRUE(group_caught_up_and_checkpointed({&a}));
   auto b = std::make_unique<Worker>(config, dir_ / "b.log");
   ASSERT_TRUE(b->started());
+  // B is not ready until the group has given it tasks and it has restored them (the join alone
+  // takes seconds on the mock); then it is.
+  {
+    std::vector<std::string> answers;
+    const auto until = Clock::now() + std::chrono::seconds(60);
+    while (Clock::now() < until && (answers.empty() || answers.back() != "200 ready\n")) {
+      if (b->http_port() > 0) {
+        const HttpReply r =
+            http_get("http://127.0.0.1:" + std::to_string(b->http_port()) + "/readyz");
+        answers.push_back(std::to_string(r.status) + " " + r.body);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_FALSE(answers.empty());
+    EXPECT_EQ(answers.front().substr(0, 14), "503 not ready:") << answers.front();
+    EXPECT_EQ(answers.back(), "200 ready\n");
+  }
   // The group splits the three tasks between the two workers.
   const auto deadline = Clock::now() + std::chrono::seconds(60);
   std::set<int> on_a;
@@ -455,6 +472,19 @@ TEST_F(LiveRecovery, TwoScaleOutWorkersShareTheTasksAndOneTakesOverTheOthersStat
   EXPECT_FALSE(served_a.empty());
   EXPECT_FALSE(served_b.empty());
   EXPECT_EQ(served_a.size() + served_b.size(), 7U);  // The quickstart's 6 metric + 1 composite.
+
+  // A reload (the file rewritten unchanged) keeps every task's alarms and their state.
+  {
+    const std::string text = read_file(config);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // A new modification time.
+    std::ofstream(config) << text;
+  }
+  EXPECT_TRUE(a.log_shows("configuration reloaded", std::chrono::seconds(30)))
+      << read_file(dir_ / "a.log");
+  EXPECT_TRUE(b->log_shows("configuration reloaded", std::chrono::seconds(30)))
+      << read_file(dir_ / "b.log");
+  EXPECT_EQ(served_alarms(a), served_a);
+  EXPECT_EQ(served_alarms(*b), served_b);
 
   // Part 2 arrives and B is killed once the group has read it: A must take B's tasks over, from
   // their checkpoints in B's changelog partitions.
