@@ -1,5 +1,6 @@
 // A real Prometheus server (Debian's /usr/bin/prometheus) scrapes an HttpServer's /metrics
-// endpoint; the test reads the scraped series back through Prometheus's query API. This checks
+// endpoint, and a running `trailwatch run` worker's (on a mock Kafka cluster); the test reads the
+// scraped series back through Prometheus's query API. This checks
 // what a unit test cannot: that Prometheus accepts our content type and exposition text, and
 // attaches the job and instance labels to the series we export.
 
@@ -33,6 +34,8 @@
 #include <vector>
 
 #include "connectors/http_server.h"
+#include "connectors/kafka.h"
+#include "connectors/kafka_mock.h"
 #include "tests/http_test_client.h"
 
 // POSIX defines `environ` but no header declares it; posix_spawn passes it on to the child.
@@ -259,6 +262,28 @@ class PrometheusScrapeTest : public ::testing::Test {
     return false;
   }
 
+  /// Starts Prometheus on a free loopback port, scraping `target` (HOST:PORT) every second as
+  /// job "trailwatch".
+  void start_prometheus(const std::string& target) {
+    const auto config = dir_.path() / "prometheus.yml";
+    std::ofstream(config) << "global:\n"
+                             "  scrape_interval: 1s\n"
+                             "  scrape_timeout: 1s\n"
+                             "scrape_configs:\n"
+                             "  - job_name: trailwatch\n"
+                             "    static_configs:\n"
+                             "      - targets: ['"
+                          << target << "']\n";
+    prometheus_port_ = free_loopback_port();
+    ASSERT_GT(prometheus_port_, 0);
+    const std::string spawn_error =
+        prometheus_.start({kPrometheusBinary, "--config.file=" + config.string(),
+                           "--storage.tsdb.path=" + (dir_.path() / "data").string(),
+                           "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port_)},
+                          dir_.path() / "prometheus.log");
+    ASSERT_EQ(spawn_error, "");
+  }
+
   static std::string describe(const std::vector<Sample>& samples) {
     std::string text;
     for (const auto& sample : samples) {
@@ -291,23 +316,8 @@ TEST_F(PrometheusScrapeTest, PrometheusScrapesTheMetricsEndpoint) {
   ASSERT_TRUE(started.is_ok()) << started.to_string();
   const std::string target = "127.0.0.1:" + std::to_string(server.port());
 
-  const auto config = dir_.path() / "prometheus.yml";
-  std::ofstream(config) << "global:\n"
-                           "  scrape_interval: 1s\n"
-                           "  scrape_timeout: 1s\n"
-                           "scrape_configs:\n"
-                           "  - job_name: trailwatch\n"
-                           "    static_configs:\n"
-                           "      - targets: ['"
-                        << target << "']\n";
-  prometheus_port_ = free_loopback_port();
-  ASSERT_GT(prometheus_port_, 0);
-  const std::string spawn_error =
-      prometheus_.start({kPrometheusBinary, "--config.file=" + config.string(),
-                         "--storage.tsdb.path=" + (dir_.path() / "data").string(),
-                         "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port_)},
-                        dir_.path() / "prometheus.log");
-  ASSERT_EQ(spawn_error, "");
+  start_prometheus(target);
+  ASSERT_FALSE(HasFatalFailure());
 
   const auto has_value = [&](const std::string& value) {
     return [&target, value](const std::vector<Sample>& samples) {
@@ -338,6 +348,82 @@ TEST_F(PrometheusScrapeTest, PrometheusScrapesTheMetricsEndpoint) {
   // Later scrapes see the counter move: each scrape collects the registry afresh.
   records.Increment(8);
   EXPECT_TRUE(wait_for("trailwatch_test_records_total", has_value("50"), last))
+      << "last answer: " << last;
+}
+
+TEST_F(PrometheusScrapeTest, PrometheusScrapesARunningWorker) {
+  // The quickstart on a local Kafka cluster (librdkafka's mock), consumed by the real
+  // `trailwatch run` binary, scraped by the real Prometheus.
+  auto cluster = connectors::MockKafkaCluster::create(1);
+  ASSERT_TRUE(cluster.is_ok()) << cluster.status().message();
+  ASSERT_TRUE(cluster.value()->create_topic("metrics", 3, 1).is_ok());
+  ASSERT_TRUE(cluster.value()->create_topic("alarm-events", 1, 1).is_ok());
+  const std::string bootstraps = cluster.value()->bootstraps();
+  auto producer = connectors::KafkaProducer::create({{"bootstrap.servers", bootstraps}});
+  ASSERT_TRUE(producer.is_ok()) << producer.status().message();
+  const std::filesystem::path source(TW_SOURCE_DIR);
+  std::ifstream lines(source / "quickstart" / "metrics.jsonl");
+  int produced = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty()) {
+      ASSERT_TRUE(producer.value()->produce("metrics", "", line).is_ok());
+      ++produced;
+    }
+  }
+  ASSERT_TRUE(producer.value()->flush(std::chrono::seconds(30)).is_ok());
+
+  std::stringstream live;
+  live << std::ifstream(source / "quickstart" / "live.json").rdbuf();
+  nlohmann::json config = nlohmann::json::parse(live.str());
+  config["trailwatch"]["kafka"] = {{"bootstrap.servers", bootstraps},
+                                   {"session.timeout.ms", "6000"},
+                                   {"heartbeat.interval.ms", "500"}};
+  config["trailwatch"]["http_listen"] = "127.0.0.1:0";
+  config["trailwatch"]["state"] = {{"store", "none"}};
+  const auto config_path = dir_.path() / "live.json";
+  std::ofstream(config_path) << config.dump(2);
+  ChildProcess worker;
+  const auto worker_log = dir_.path() / "worker.log";
+  ASSERT_EQ(worker.start({std::string(TW_BINARY_DIR) + "/app/trailwatch", "run", "--config",
+                          config_path.string()},
+                         worker_log),
+            "");
+  int port = 0;
+  const auto deadline = std::chrono::steady_clock::now() + kDeadline;
+  const std::string marker = "http endpoint on port ";
+  while (port == 0 && std::chrono::steady_clock::now() < deadline && worker.alive()) {
+    std::stringstream text;
+    text << std::ifstream(worker_log).rdbuf();
+    if (const size_t at = text.str().find(marker); at != std::string::npos) {
+      port = std::stoi(text.str().substr(at + marker.size()));
+    }
+    std::this_thread::sleep_for(kPollInterval);
+  }
+  ASSERT_GT(port, 0) << worker.log_tail();
+  const std::string target = "127.0.0.1:" + std::to_string(port);
+  start_prometheus(target);
+  ASSERT_FALSE(HasFatalFailure());
+
+  // Prometheus has the worker's own series: every record read, and alarms in ALARM (the
+  // quickstart ends with web-2's heartbeat missing, so at least that alarm fires).
+  std::string last;
+  const std::string all = std::to_string(produced);
+  EXPECT_TRUE(wait_for(R"(trailwatch_records_total{job="trailwatch",input="metric-stream"})",
+                       [&](const std::vector<Sample>& samples) {
+                         return samples.size() == 1 && samples[0].value == all &&
+                                samples[0].labels.at("instance") == target;
+                       },
+                       last))
+      << "last answer: " << last << "\nworker log:\n"
+      << worker.log_tail() << "\nprometheus log:\n"
+      << prometheus_.log_tail();
+  EXPECT_TRUE(wait_for(R"(trailwatch_alarms{job="trailwatch",state="ALARM"} >= 1)",
+                       [](const std::vector<Sample>& samples) { return samples.size() == 1; },
+                       last))
+      << "last answer: " << last;
+  EXPECT_TRUE(wait_for(R"(trailwatch_evaluation_latency_seconds_count{job="trailwatch"} > 0)",
+                       [](const std::vector<Sample>& samples) { return samples.size() == 1; },
+                       last))
       << "last answer: " << last;
 }
 
