@@ -101,32 +101,38 @@ class LiveMetrics {
 
   [[nodiscard]] std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
 
-  /// Brings the counters up to `stats` (the runtime's cumulative counts, inputs by name).
+  /// Brings the counters up to `stats`: the cumulative counts of the runtime inputs reported
+  /// here, by runtime input name ("NAME/PARTITION" for Kafka; the metrics stay per input). Each
+  /// runtime input counts from where it was last seen; one whose counts went down (a scale-out
+  /// task dropped and taken on again, restored from a checkpoint) counts afresh from zero, so
+  /// the counters never miss records read after a rebalance.
   void update(const pipeline::RuntimeStats& stats, const std::map<std::string, uint64_t>& trans,
               const std::map<std::string, size_t>& by_state) {
-    std::map<std::string, InputTotals> totals;
     for (const pipeline::InputStats& input : stats.inputs) {
-      // Kafka partitions are inputs "NAME/PARTITION" in the runtime; metrics stay per input.
-      const std::string name = input.name.substr(0, input.name.find('/'));
-      InputTotals& t = totals[name];
-      t.records += input.records;
-      t.datapoints += input.datapoints;
+      InputTotals now;
+      now.records = input.records;
+      now.datapoints = input.datapoints;
       for (size_t i = 0; i < pipeline::kDropReasonCount; ++i) {
-        t.dropped.at(i) += input.dropped_by_reason.by_reason.at(i);
+        now.dropped.at(i) = input.dropped_by_reason.by_reason.at(i);
       }
-    }
-    for (const auto& [name, t] : totals) {
-      advance(records_, {{"input", name}}, t.records);
-      advance(datapoints_, {{"input", name}}, t.datapoints);
+      InputTotals& seen = seen_[input.name];
+      if (now.records < seen.records) {
+        seen = InputTotals{};
+      }
+      const std::string name = input.name.substr(0, input.name.find('/'));
+      increment(records_, {{"input", name}}, now.records - seen.records);
+      increment(datapoints_, {{"input", name}},
+                now.datapoints - std::min(now.datapoints, seen.datapoints));
       for (size_t i = 0; i < pipeline::kDropReasonCount; ++i) {
-        if (t.dropped.at(i) > 0) {
-          advance(
+        if (now.dropped.at(i) > seen.dropped.at(i)) {
+          increment(
               dropped_,
               {{"input", name},
                {"reason", std::string(pipeline::to_string(static_cast<pipeline::DropReason>(i)))}},
-              t.dropped.at(i));
+              now.dropped.at(i) - seen.dropped.at(i));
         }
       }
+      seen = now;
     }
     for (const auto& [state, n] : trans) {
       advance(transitions_, {{"state", state}}, n);
@@ -174,6 +180,15 @@ class LiveMetrics {
     std::array<uint64_t, pipeline::kDropReasonCount> dropped{};
   };
 
+  /// Registers the series (so it shows as 0 before anything happened) and adds `delta`.
+  static void increment(prometheus::Family<prometheus::Counter>& family,
+                        const std::map<std::string, std::string>& labels, uint64_t delta) {
+    prometheus::Counter& c = family.Add(labels);
+    if (delta > 0) {
+      c.Increment(static_cast<double>(delta));
+    }
+  }
+
   static void advance(prometheus::Family<prometheus::Counter>& family,
                       const std::map<std::string, std::string>& labels, uint64_t total) {
     prometheus::Counter& c = family.Add(labels);
@@ -183,6 +198,7 @@ class LiveMetrics {
     }
   }
 
+  std::map<std::string, InputTotals> seen_;  ///< Runtime input name -> counts last seen.
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>& records_;
   prometheus::Family<prometheus::Counter>& datapoints_;

@@ -235,14 +235,18 @@ class LiveOutput final : public pipeline::RuntimeOutput {
  public:
   /// `reports_dead_letter`, when set, says which dead letters this output writes: in scale-out
   /// every task reads every record, and one of them reports each (app/task_plan.h).
+  /// `transitions` counts transitions by new state; it may be shared by the outputs of several
+  /// tasks, and outlives this.
   LiveOutput(const pipeline::Settings& settings, LineSink* events, LineSink* datapoints,
              LineSink* dead_letters, AlarmBoard& board,
+             std::map<std::string, uint64_t>& transitions,
              std::function<bool(const pipeline::DeadLetter&)> reports_dead_letter = nullptr)
       : settings_(settings),
         events_(events),
         datapoints_(datapoints),
         dead_letters_(dead_letters),
         board_(board),
+        transitions_(transitions),
         reports_dead_letter_(std::move(reports_dead_letter)) {}
 
   void write_emissions(std::span<const pipeline::Emission> emissions) override {
@@ -250,7 +254,7 @@ class LiveOutput final : public pipeline::RuntimeOutput {
       if (e.stream == pipeline::EmissionStream::kEvents) {
         if (e.state_change) {
           board_.apply(e);
-          ++transitions[e.state_change->state];
+          ++transitions_[e.state_change->state];
         }
         if (events_ != nullptr) {
           // Keyed by alarm ARN: one alarm's events stay in order on one partition.
@@ -269,7 +273,6 @@ class LiveOutput final : public pipeline::RuntimeOutput {
     }
   }
 
-  std::map<std::string, uint64_t> transitions;
   /// Events written since the outputs were last flushed (their latency is observed then).
   uint64_t undelivered_events = 0;
 
@@ -279,6 +282,7 @@ class LiveOutput final : public pipeline::RuntimeOutput {
   LineSink* datapoints_;
   LineSink* dead_letters_;
   AlarmBoard& board_;
+  std::map<std::string, uint64_t>& transitions_;
   std::function<bool(const pipeline::DeadLetter&)> reports_dead_letter_;
 };
 

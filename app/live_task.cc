@@ -22,9 +22,9 @@ LiveTask::LiveTask(const LiveTaskContext& context, std::shared_ptr<const pipelin
       return reporting_task(letter.input, count_) == index_;
     };
   }
-  output_ =
-      std::make_unique<LiveOutput>(context_.whole->settings, context_.events, context_.datapoints,
-                                   context_.dead_letters, *context_.board, std::move(reports));
+  output_ = std::make_unique<LiveOutput>(
+      context_.whole->settings, context_.events, context_.datapoints, context_.dead_letters,
+      *context_.board, *context_.transitions, std::move(reports));
   runtime_ = std::make_unique<pipeline::Runtime>(
       context_.whole->settings,
       pipeline::RuntimeOptions{context_.shards, context_.step, composites_.get()},

@@ -34,6 +34,7 @@ struct LiveTaskContext {
   LineSink* datapoints = nullptr;
   LineSink* dead_letters = nullptr;
   AlarmBoard* board = nullptr;
+  std::map<std::string, uint64_t>* transitions = nullptr;  ///< By new state, all tasks together.
   std::atomic<uint64_t>* evaluations = nullptr;
   int shards = 1;
   pipeline::Duration step;  ///< The whole configuration's evaluation step, in every task alike.

@@ -272,8 +272,10 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
     shards = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
   }
   std::atomic<uint64_t> evaluations{0};
-  const LiveTaskContext context{&config, streams[0],   streams[1], streams[2],
-                                &board,  &evaluations, shards,     evaluation_step(config)};
+  std::map<std::string, uint64_t> transitions;  // By new state, every task's.
+  const LiveTaskContext context{&config,      streams[0], streams[1],
+                                streams[2],   &board,     &transitions,
+                                &evaluations, shards,     evaluation_step(config)};
 
   // HTTP endpoint, first: a long restore must not fail the liveness probe.
   enum class Phase : int { kRestoring, kAssigning, kReady };
@@ -699,16 +701,12 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
     }
     // Each input is reported by one task; the watermark shown is the slowest task's.
     pipeline::RuntimeStats stats;
-    std::map<std::string, uint64_t> transitions;
     for (auto& [index, task] : tasks) {
       pipeline::RuntimeStats reported = task->reported_stats();
       stats.inputs.insert(stats.inputs.end(), reported.inputs.begin(), reported.inputs.end());
       stats.watermark = index == tasks.begin()->first
                             ? reported.watermark
                             : std::min(stats.watermark, reported.watermark);
-      for (const auto& [state, n] : task->output().transitions) {
-        transitions[state] += n;
-      }
     }
     metrics.update(stats, transitions, board.count_by_state());
     metrics.set_evaluations(evaluations.load(std::memory_order_relaxed));
