@@ -16,6 +16,7 @@ LiveTask::LiveTask(const LiveTaskContext& context, std::shared_ptr<const pipelin
       count_(count),
       store_(std::move(store)),
       composites_(std::make_unique<CompositeStage>(config_)) {
+  index_alarm_names();
   std::function<bool(const pipeline::DeadLetter&)> reports;
   if (count_ > 1) {
     reports = [this](const pipeline::DeadLetter& letter) {
@@ -102,14 +103,12 @@ LiveCheckpoint LiveTask::snapshot() {
   LiveCheckpoint state;
   state.runtime = runtime_->checkpoint();  // Also writes every finished step's emissions.
   state.file_records = file_positions_;
-  const std::shared_ptr<const pipeline::Config> config = config_;
-  state.board = context_.board->save([&config](std::string_view name) {
-    const auto named = [name](const auto& a) {
-      return a.alarm_name == name;
-    };
-    return std::any_of(config->metric_alarms.begin(), config->metric_alarms.end(), named) ||
-           std::any_of(config->composite_alarms.begin(), config->composite_alarms.end(), named);
-  });
+  if (count_ == 1) {
+    state.board = context_.board->save();  // The board holds exactly this task's alarms.
+  } else {
+    state.board =
+        context_.board->save([this](std::string_view name) { return alarm_names_.contains(name); });
+  }
   for (const auto& input : kafka_inputs_) {
     input->positions(state);
   }
@@ -147,8 +146,19 @@ uint64_t LiveTask::progress() const {
   return n;
 }
 
+void LiveTask::index_alarm_names() {
+  alarm_names_.clear();
+  for (const pipeline::MetricAlarmConfig& a : config_->metric_alarms) {
+    alarm_names_.insert(a.alarm_name);
+  }
+  for (const pipeline::CompositeAlarmConfig& a : config_->composite_alarms) {
+    alarm_names_.insert(a.alarm_name);
+  }
+}
+
 void LiveTask::reconfigure(std::shared_ptr<const pipeline::Config> config) {
   config_ = std::move(config);
+  index_alarm_names();
   runtime_->replace_processors([this](int shard, int shards, pipeline::SeriesInterner& interner) {
     return std::make_unique<AlarmShardProcessor>(
         config_, shard, shards, interner,

@@ -108,6 +108,7 @@ class LiveTask {
 
  private:
   [[nodiscard]] uint64_t progress() const;
+  void index_alarm_names();
 
   LiveTaskContext context_;
   std::shared_ptr<const pipeline::Config> config_;
@@ -121,6 +122,8 @@ class LiveTask {
   std::vector<std::unique_ptr<KafkaInput>> kafka_inputs_;
   std::map<std::string, uint64_t> file_positions_;
   uint64_t progress_at_save_ = 0;
+  /// The names of config_'s alarms: what a scale-out task saves of the shared board.
+  std::set<std::string, std::less<>> alarm_names_;
 };
 
 }  // namespace tw::app
