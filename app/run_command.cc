@@ -55,22 +55,26 @@ extern "C" void on_reload_signal(int /*signal*/) {
 
 // ---- State ----------------------------------------------------------------------------------
 
-/// Whose state a store holds: the consumer group of the first Kafka input (the workers of one
-/// group share it), else "trailwatch".
-std::string state_owner(const pipeline::Settings& settings) {
+/// The first Kafka input, whose group owns the state and whose cluster keeps it; null if none.
+const pipeline::InputConfig* first_kafka_input(const pipeline::Settings& settings) {
   const auto kafka =
       std::find_if(settings.inputs.begin(), settings.inputs.end(),
                    [](const auto& i) { return i.type == pipeline::InputConfig::Type::kKafka; });
-  return kafka != settings.inputs.end() ? kafka->group_id : "trailwatch";
+  return kafka != settings.inputs.end() ? &*kafka : nullptr;
+}
+
+/// Whose state a store holds: the consumer group of the first Kafka input (the workers of one
+/// group share it), else "trailwatch".
+std::string state_owner(const pipeline::Settings& settings) {
+  const pipeline::InputConfig* kafka = first_kafka_input(settings);
+  return kafka != nullptr ? kafka->group_id : "trailwatch";
 }
 
 /// The Kafka properties of the first Kafka input's cluster (the state lives there).
 connectors::KafkaProperties state_cluster(const pipeline::Settings& settings) {
-  const auto kafka =
-      std::find_if(settings.inputs.begin(), settings.inputs.end(),
-                   [](const auto& i) { return i.type == pipeline::InputConfig::Type::kKafka; });
-  return client_properties(
-      settings, kafka != settings.inputs.end() ? kafka->properties : pipeline::KafkaProperties{});
+  const pipeline::InputConfig* kafka = first_kafka_input(settings);
+  return client_properties(settings,
+                           kafka != nullptr ? kafka->properties : pipeline::KafkaProperties{});
 }
 
 /// The store `settings.state` names, or null for none; `partition`: the changelog partition
@@ -93,9 +97,7 @@ pipeline::Result<std::unique_ptr<connectors::StateStore>> open_state_store(
       return std::unique_ptr<connectors::StateStore>(std::move(store));
     }
     case pipeline::StateConfig::Store::kKafka: {
-      if (std::none_of(settings.inputs.begin(), settings.inputs.end(), [](const auto& i) {
-            return i.type == pipeline::InputConfig::Type::kKafka;
-          })) {
+      if (first_kafka_input(settings) == nullptr) {
         return pipeline::invalid_argument("the kafka state store needs a Kafka input");
       }
       connectors::KafkaStateStore::Options options;
