@@ -293,6 +293,18 @@ struct KafkaConsumer::Impl final : public RdKafka::RebalanceCb {
     }
   }
 
+  // Creates the librdkafka client from `conf`; its error is scrubbed of secrets. `what` names
+  // it in the error ("consumer", "reader").
+  Status create_client(RdKafka::Conf& conf, std::string_view what) {
+    std::string error;
+    client.reset(RdKafka::KafkaConsumer::create(&conf, error));
+    if (client == nullptr) {
+      return pipeline::invalid_argument("cannot create the Kafka " + std::string(what) + ": " +
+                                        scrub(error, resolved));
+    }
+    return Status::ok();
+  }
+
   [[nodiscard]] bool is_assigned(std::string_view topic, int32_t partition) const {
     return std::any_of(assignment.begin(), assignment.end(), [&](const KafkaPartition& p) {
       return p.topic == topic && p.partition == partition;
@@ -373,11 +385,7 @@ Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::create(const KafkaProperti
       RdKafka::Conf::CONF_OK) {
     return pipeline::internal_error("cannot install the rebalance callback: " + error);
   }
-  impl->client.reset(RdKafka::KafkaConsumer::create(conf.get(), error));
-  if (impl->client == nullptr) {
-    return pipeline::invalid_argument("cannot create the Kafka consumer: " +
-                                      scrub(error, impl->resolved));
-  }
+  TW_RETURN_IF_ERROR(impl->create_client(*conf, "consumer"));
   std::unique_ptr<KafkaConsumer> consumer(new KafkaConsumer(std::move(impl)));
   consumer->impl_->owner = consumer.get();
   if (const RdKafka::ErrorCode code = consumer->impl_->client->subscribe(topics);
@@ -398,12 +406,7 @@ Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::create_reader(
   impl->reader = true;
   TW_ASSIGN_OR_RETURN(const std::unique_ptr<RdKafka::Conf> conf,
                       make_conf(impl->resolved, &impl->events));
-  std::string error;
-  impl->client.reset(RdKafka::KafkaConsumer::create(conf.get(), error));
-  if (impl->client == nullptr) {
-    return pipeline::invalid_argument("cannot create the Kafka reader: " +
-                                      scrub(error, impl->resolved));
-  }
+  TW_RETURN_IF_ERROR(impl->create_client(*conf, "reader"));
   std::unique_ptr<KafkaConsumer> consumer(new KafkaConsumer(std::move(impl)));
   consumer->impl_->owner = consumer.get();
   return consumer;
