@@ -602,3 +602,32 @@ ConfigLoadResult load_config(const std::string& path) {
 }
 
 }  // namespace tw::pipeline
+
+namespace tw::pipeline {
+
+std::string_view to_string(ActionTargetConfig::Type type) {
+  switch (type) {
+    case ActionTargetConfig::Type::kWebhook:
+      return "webhook";
+    case ActionTargetConfig::Type::kAlertmanager:
+      return "alertmanager";
+    case ActionTargetConfig::Type::kKubernetesScale:
+      return "kubernetes_scale";
+    case ActionTargetConfig::Type::kEc2:
+      return "ec2";
+    case ActionTargetConfig::Type::kAutoScaling:
+      return "autoscaling";
+  }
+  return "webhook";
+}
+
+const ActionTargetConfig* ActionsConfig::find(std::string_view name) const {
+  for (const ActionTargetConfig& target : targets) {
+    if (target.name == name) {
+      return &target;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace tw::pipeline

@@ -251,6 +251,9 @@ struct OutputConfig {
   std::string emissions = "-";
   std::string dead_letters;
   std::string datapoints;
+  /// Every action that became due (what was asked of which target, with its idempotency key):
+  /// the record of what replay says would have run, and of what live mode handed to delivery.
+  std::string actions;
 
   bool operator==(const OutputConfig&) const = default;
 };
@@ -275,6 +278,96 @@ struct StateConfig {
   bool scale_out = false;
 
   bool operator==(const StateConfig&) const = default;
+};
+
+/// How deliveries to one action target are attempted (the `delivery` object of a target, over
+/// the `actions.delivery` defaults).
+struct DeliveryPolicy {
+  /// Attempts in all, the first included (1–20). Retried: timeouts, connection failures, 429,
+  /// 5xx and the throttling errors of AWS; never other 4xx.
+  int max_attempts = 5;
+  Duration initial_backoff = Duration::seconds(1);  ///< Before the 2nd attempt (10 ms–10 min).
+  Duration max_backoff = Duration::seconds(60);     ///< Cap of the doubling backoff (≥ initial).
+  Duration timeout = Duration::seconds(10);         ///< One attempt, connect included (10 ms–5 min).
+  /// Actions waiting for this target at most; a further one is dead-lettered (1–1,000,000).
+  int queue_capacity = 1000;
+  /// Requests per second to this target (token bucket); 0: unlimited.
+  double rate_per_second = 0;
+  int burst = 1;  ///< Requests that may go at once after an idle spell (1–10,000).
+
+  bool operator==(const DeliveryPolicy&) const = default;
+};
+
+/// One named action target: where and how an action is delivered (docs/configuration.md).
+struct ActionTargetConfig {
+  enum class Type : uint8_t { kWebhook, kAlertmanager, kKubernetesScale, kEc2, kAutoScaling };
+  enum class ScaleMode : uint8_t { kSet, kAdd, kSubtract };
+
+  std::string name;  ///< The key in `actions.targets`: a name, or an `arn:aws:sns:` ARN.
+  Type type = Type::kWebhook;
+  bool dry_run = false;
+  DeliveryPolicy delivery;
+  bool tls_verify = true;
+  std::string ca_file;  ///< Trusted instead of the system store; empty: the system's.
+
+  // webhook, alertmanager
+  std::string url;  ///< webhook: the URL; alertmanager: its base URL (…/api/v2/alerts is added).
+  std::string method = "POST";  ///< webhook: POST, PUT or PATCH.
+  /// webhook: extra request headers; values may be `${env:NAME}` / `${file:/path}` references.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string format = "eventbridge";  ///< webhook: eventbridge, sns, alertmanager, slack, pagerduty.
+  /// webhook: the HMAC-SHA256 signing secret, as a `${env:NAME}` / `${file:/path}` reference;
+  /// empty: bodies are not signed.
+  std::string secret;
+  std::string routing_key;  ///< webhook format pagerduty: the integration key (a reference).
+  std::string severity = "critical";  ///< webhook format pagerduty.
+  /// alertmanager: how often a firing alert is sent again (its endsAt is 4× this ahead).
+  Duration resend_interval = Duration::seconds(60);
+  std::string generator_url;  ///< alertmanager: the alerts' generatorURL; empty: none.
+
+  // kubernetes_scale
+  std::string api_server;  ///< Empty: in-cluster (KUBERNETES_SERVICE_HOST/PORT).
+  std::string token_file = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+  std::string kubernetes_namespace;  ///< Empty: the service account's namespace file.
+  std::string kind = "Deployment";   ///< Deployment or StatefulSet.
+  std::string workload;              ///< The Deployment's or StatefulSet's name.
+  ScaleMode mode = ScaleMode::kAdd;
+  int replicas = 1;  ///< set: the count; add / subtract: the step.
+  int min_replicas = 0;
+  int max_replicas = 0;  ///< Required for kubernetes_scale; and for autoscaling set.
+  Duration cooldown = Duration::seconds(0);  ///< No scaling within this after one.
+
+  // ec2, autoscaling
+  std::string operation;  ///< ec2: stop, terminate, reboot; autoscaling: execute_policy,
+                          ///< set_desired_capacity.
+  std::vector<std::string> instance_ids;  ///< ec2; empty: the alarm's InstanceId dimension.
+  std::string region;                     ///< AWS calls; empty: the settings' region.
+  std::string group;                      ///< autoscaling: AutoScalingGroupName.
+  std::string policy;                     ///< autoscaling execute_policy: PolicyName or ARN.
+  std::optional<bool> honor_cooldown;     ///< autoscaling.
+
+  std::string pointer;  ///< JSON pointer of the target in its file (for messages).
+
+  bool operator==(const ActionTargetConfig&) const = default;
+};
+
+std::string_view to_string(ActionTargetConfig::Type type);
+
+/// The `actions` object of the trailwatch section.
+struct ActionsConfig {
+  /// Every target logs and exports what it would do instead of doing it.
+  bool dry_run = false;
+  DeliveryPolicy delivery;  ///< Defaults for every target.
+  /// AWS endpoints by service ("ec2", "autoscaling", "sts"), over the environment's
+  /// AWS_ENDPOINT_URL_<SERVICE> and the default `https://SERVICE.REGION.amazonaws.com`.
+  std::vector<std::pair<std::string, std::string>> aws_endpoints;
+  std::vector<ActionTargetConfig> targets;  ///< In document order.
+
+  /// The target an action list entry names, or nullptr (`arn:aws:automate:` and
+  /// `arn:aws:autoscaling:` policy ARNs need none).
+  [[nodiscard]] const ActionTargetConfig* find(std::string_view name) const;
+
+  bool operator==(const ActionsConfig&) const = default;
 };
 
 /// trailwatch's own settings: the `trailwatch` section of the file.
@@ -307,6 +400,7 @@ struct Settings {
   /// follows wall time, so missing data is still evaluated on time.
   Duration idle_timeout = Duration::seconds(30);
   StateConfig state;
+  ActionsConfig actions;
 
   bool operator==(const Settings&) const = default;
 };

@@ -750,7 +750,8 @@ TEST(ParseConfig, RejectsAlarmDescriptionLongerThan1024Characters) {
 }
 
 TEST(ParseConfig, RejectsMoreThanFiveActionsPerList) {
-  const std::string six = R"(["a1", "a2", "a3", "a4", "a5", "a6"])";
+  const std::string six =
+      R"(["arn:a1", "arn:a2", "arn:a3", "arn:a4", "arn:a5", "arn:a6"])";
   EXPECT_TRUE(one_problem(parse(one_alarm({{"AlarmActions", six}})), at("/AlarmActions"),
                           "has 6 actions; at most 5"));
   EXPECT_TRUE(one_problem(parse(one_alarm({{"OKActions", six}})), at("/OKActions"), "at most 5"));
@@ -1379,7 +1380,8 @@ TEST(ParseConfig, RejectsNegativeSuppressorPeriods) {
 
 TEST(ParseConfig, RejectsMoreThanFiveCompositeActions) {
   EXPECT_TRUE(
-      one_problem(parse(one_composite({{"OKActions", R"(["a", "b", "c", "d", "e", "f"])"}})),
+      one_problem(parse(one_composite(
+          {{"OKActions", R"(["arn:a", "arn:b", "arn:c", "arn:d", "arn:e", "arn:f"])"}})),
                   "/CompositeAlarms/0/OKActions", "at most 5"));
 }
 
@@ -1653,6 +1655,112 @@ TEST(ParseConfig, ScaleOutNeedsTheKafkaStoreAndOnlyKafkaInputs) {
       one_problem(parse(with_settings(R"({"inputs": [{"name": "m", "type": "kafka", "topic": "t"}],
                               "state": {"scale_out": "yes"}})")),
                   "/trailwatch/state/scale_out", "boolean"));
+}
+
+constexpr std::string_view kActionsSection = R"({"actions": {
+  "dry_run": true,
+  "delivery": {"max_attempts": 3, "initial_backoff_ms": 200, "timeout_ms": 2000},
+  "aws": {"endpoints": {"ec2": "http://127.0.0.1:4566"}},
+  "targets": {
+    "arn:aws:sns:us-east-1:123456789012:ops": {"type": "webhook", "url": "https://hooks.example/ops",
+        "format": "sns", "secret": "${env:OPS_SECRET}", "headers": {"X-Team": "ops"}},
+    "pager": {"type": "webhook", "url": "https://events.pagerduty.com/v2/enqueue",
+        "format": "pagerduty", "routing_key": "${file:/run/secrets/pd}", "severity": "error",
+        "delivery": {"max_attempts": 6, "rate_per_second": 2, "burst": 4}},
+    "am": {"type": "alertmanager", "url": "http://alertmanager:9093", "resend_interval_seconds": 30},
+    "scale-web": {"type": "kubernetes_scale", "namespace": "shop", "name": "web", "mode": "add",
+        "replicas": 2, "min_replicas": 2, "max_replicas": 10, "cooldown_seconds": 300},
+    "stop-it": {"type": "ec2", "operation": "stop", "dry_run": false},
+    "asg": {"type": "autoscaling", "operation": "set_desired_capacity", "group": "web-asg",
+        "desired_capacity": 4, "honor_cooldown": true}
+  }}})";
+
+TEST(ParseConfig, LoadsActionTargetsWithTheirDeliveryPolicies) {
+  const ConfigLoadResult result = parse(with_settings(kActionsSection));
+  ASSERT_TRUE(loads(result)) << describe(result);
+  const ActionsConfig& actions = result.config->settings.actions;
+  EXPECT_TRUE(actions.dry_run);
+  EXPECT_EQ(actions.delivery.max_attempts, 3);
+  ASSERT_EQ(actions.aws_endpoints.size(), 1U);
+  EXPECT_EQ(actions.aws_endpoints[0].second, "http://127.0.0.1:4566");
+  ASSERT_EQ(actions.targets.size(), 6U);
+  const ActionTargetConfig* sns = actions.find("arn:aws:sns:us-east-1:123456789012:ops");
+  ASSERT_NE(sns, nullptr);
+  EXPECT_EQ(sns->format, "sns");
+  EXPECT_EQ(sns->secret, "${env:OPS_SECRET}");
+  EXPECT_EQ(sns->delivery.max_attempts, 3);  // The section's default.
+  EXPECT_EQ(sns->delivery.initial_backoff.millis(), 200);
+  ASSERT_EQ(sns->headers.size(), 1U);
+  const ActionTargetConfig* pager = actions.find("pager");
+  ASSERT_NE(pager, nullptr);
+  EXPECT_EQ(pager->delivery.max_attempts, 6);
+  EXPECT_EQ(pager->delivery.timeout.millis(), 2000);  // Defaults under its own overrides.
+  EXPECT_DOUBLE_EQ(pager->delivery.rate_per_second, 2);
+  EXPECT_EQ(pager->severity, "error");
+  const ActionTargetConfig* scale = actions.find("scale-web");
+  ASSERT_NE(scale, nullptr);
+  EXPECT_EQ(scale->type, ActionTargetConfig::Type::kKubernetesScale);
+  EXPECT_EQ(scale->mode, ActionTargetConfig::ScaleMode::kAdd);
+  EXPECT_EQ(scale->max_replicas, 10);
+  EXPECT_EQ(scale->cooldown.millis(), 300'000);
+  EXPECT_EQ(scale->kind, "Deployment");
+  const ActionTargetConfig* asg = actions.find("asg");
+  ASSERT_NE(asg, nullptr);
+  EXPECT_EQ(asg->replicas, 4);
+  EXPECT_EQ(asg->honor_cooldown, true);
+  EXPECT_EQ(actions.find("nope"), nullptr);
+}
+
+TEST(ParseConfig, ReportsWhatIsWrongWithAnActionTarget) {
+  const auto target = [](std::string_view body) {
+    return parse(with_settings(std::string(R"({"actions": {"targets": {"t": )") +
+                               std::string(body) + "}}}"));
+  };
+  EXPECT_TRUE(one_problem(target(R"({"type": "webhok", "url": "http://x"})"),
+                          "/trailwatch/actions/targets/t/type", "did you mean \"webhook\"?"));
+  EXPECT_TRUE(one_problem(target(R"({"type": "webhook"})"), "/trailwatch/actions/targets/t",
+                          "url"));
+  EXPECT_TRUE(one_problem(target(R"({"type": "webhook", "url": "ftp://x"})"),
+                          "/trailwatch/actions/targets/t/url", "is not an http:// or https:// URL"));
+  EXPECT_TRUE(one_problem(target(R"({"type": "webhook", "url": "http://x", "secret": "hunter2"})"),
+                          "/trailwatch/actions/targets/t/secret", "must be a reference"));
+  EXPECT_TRUE(one_problem(target(R"({"type": "webhook", "url": "http://x", "format": "pagerduty"})"),
+                          "/trailwatch/actions/targets/t", "routing_key"));
+  EXPECT_TRUE(one_problem(target(R"({"type": "webhook", "url": "http://x", "replicas": 2})"),
+                          "/trailwatch/actions/targets/t/replicas", "a webhook target"));
+  EXPECT_TRUE(one_problem(target(R"({"type": "kubernetes_scale", "name": "web"})"),
+                          "/trailwatch/actions/targets/t", "max_replicas"));
+  EXPECT_TRUE(one_problem(
+      target(R"({"type": "kubernetes_scale", "name": "web", "min_replicas": 5, "max_replicas": 3})"),
+      "/trailwatch/actions/targets/t/min_replicas", "must not be more than max_replicas"));
+  EXPECT_TRUE(one_problem(target(R"({"type": "ec2", "operation": "hibernate"})"),
+                          "/trailwatch/actions/targets/t/operation", "stop, terminate, reboot"));
+  EXPECT_TRUE(one_problem(target(R"({"type": "autoscaling", "operation": "execute_policy"})"),
+                          "/trailwatch/actions/targets/t", "policy"));
+  EXPECT_TRUE(one_problem(
+      target(R"({"type": "webhook", "url": "http://x", "delivery": {"max_attempts": 0}})"),
+      "/trailwatch/actions/targets/t/delivery/max_attempts", "between 1 and 20"));
+  EXPECT_TRUE(one_problem(
+      target(R"({"type": "webhook", "url": "http://x", "delivery": {"initial_backoff_ms": 5000,
+                                                                    "max_backoff_ms": 1000}})"),
+      "/trailwatch/actions/targets/t/delivery", "must not be less than initial_backoff_ms"));
+  EXPECT_TRUE(one_problem(
+      target(R"({"type": "webhook", "url": "http://x", "headers": {"X-A": "1\n2"}})"),
+      "/trailwatch/actions/targets/t/headers/X-A", "control characters"));
+}
+
+TEST(ParseConfig, ActionListsNameTargetsOrArns) {
+  const std::string settings = R"({"actions": {"targets": {"hook": {"type": "webhook",
+                                                                      "url": "http://x"}}}})";
+  const auto with_actions = [&](std::string_view actions) {
+    return std::string(R"({"MetricAlarms": [)") +
+           object(with(cpu_alarm(), {{"AlarmActions", std::string(actions)}})) +
+           R"(], "trailwatch": )" + settings + "}";
+  };
+  EXPECT_TRUE(loads(parse(with_actions(
+      R"(["hook", "arn:aws:sns:us-east-1:1:t", "arn:aws:automate:us-east-1:ec2:stop"])"))));
+  EXPECT_TRUE(one_problem(parse(with_actions(R"(["hook", "hok"])")), "/MetricAlarms/0/AlarmActions/1",
+                          "neither an ARN nor the name of a target"));
 }
 
 TEST(ParseConfig, RejectsTwoOutputsWritingTheSameFile) {

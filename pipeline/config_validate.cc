@@ -165,7 +165,37 @@ constexpr std::array<std::string_view, 5> kStateKeys = {"store", "topic", "direc
 // makes a restart replay an hour of input.
 constexpr int64_t kMaxCheckpointIntervalSeconds = 3600;
 
-constexpr std::array<std::string_view, 16> kSettingsKeys = {
+constexpr std::array<std::string_view, 4> kActionsKeys = {"dry_run", "delivery", "aws", "targets"};
+constexpr std::array<std::string_view, 7> kDeliveryKeys = {
+    "max_attempts",   "initial_backoff_ms", "max_backoff_ms", "timeout_ms",
+    "queue_capacity", "rate_per_second",    "burst"};
+constexpr std::array<std::string_view, 1> kAwsKeys = {"endpoints"};
+constexpr std::array<std::string_view, 3> kAwsServices = {"ec2", "autoscaling", "sts"};
+constexpr std::array<std::string_view, 5> kTargetTypes = {"webhook", "alertmanager",
+                                                          "kubernetes_scale", "ec2", "autoscaling"};
+constexpr std::array<std::string_view, 5> kWebhookFormats = {"eventbridge", "sns", "alertmanager",
+                                                             "slack", "pagerduty"};
+constexpr std::array<std::string_view, 5> kTargetCommonKeys = {"type", "dry_run", "delivery",
+                                                               "tls_verify", "ca_file"};
+constexpr std::array<std::string_view, 7> kWebhookKeys = {
+    "url", "method", "headers", "format", "secret", "routing_key", "severity"};
+constexpr std::array<std::string_view, 3> kAlertmanagerKeys = {"url", "resend_interval_seconds",
+                                                               "generator_url"};
+constexpr std::array<std::string_view, 10> kKubernetesScaleKeys = {
+    "api_server", "token_file", "namespace",    "kind",         "name",
+    "mode",       "replicas",   "min_replicas", "max_replicas", "cooldown_seconds"};
+constexpr std::array<std::string_view, 3> kEc2Keys = {"operation", "instance_ids", "region"};
+constexpr std::array<std::string_view, 6> kAutoScalingKeys = {
+    "operation", "group", "policy", "desired_capacity", "honor_cooldown", "region"};
+constexpr std::array<std::string_view, 4> kPagerDutySeverities = {"critical", "error", "warning",
+                                                                  "info"};
+constexpr size_t kMaxTargetNameChars = 1024;
+constexpr size_t kMaxUrlChars = 4096;
+constexpr size_t kMaxHeaders = 64;
+constexpr int64_t kMaxReplicas = 100'000;
+constexpr int64_t kMaxCooldownSeconds = 86'400;
+
+constexpr std::array<std::string_view, 17> kSettingsKeys = {
     "account_id",
     "region",
     "extra_evaluation_periods",
@@ -182,6 +212,7 @@ constexpr std::array<std::string_view, 16> kSettingsKeys = {
     "http_listen",
     "idle_timeout_seconds",
     "state",
+    "actions",
 };
 
 constexpr std::array<std::string_view, 10> kInputKeys = {
@@ -189,7 +220,8 @@ constexpr std::array<std::string_view, 10> kInputKeys = {
     "account_id", "region", "topic", "group_id", "properties",
 };
 
-constexpr std::array<std::string_view, 3> kOutputKeys = {"emissions", "dead_letters", "datapoints"};
+constexpr std::array<std::string_view, 4> kOutputKeys = {"emissions", "dead_letters", "datapoints",
+                                                        "actions"};
 
 constexpr std::array<std::string_view, 5> kSimpleStatistics = {"SampleCount", "Average", "Sum",
                                                                "Minimum", "Maximum"};
@@ -476,6 +508,12 @@ class Validator {
   void outputs(const Json& value, const std::string& pointer, OutputConfig& out);
   void kafka_properties(const Json& value, const std::string& pointer, KafkaProperties& out);
   void state(const Json& value, const std::string& pointer, StateConfig& out);
+  void actions_settings(const Json& value, const std::string& pointer, ActionsConfig& out);
+  void delivery(const Json& value, const std::string& pointer, DeliveryPolicy& out);
+  void action_target(const Json& value, const std::string& pointer, ActionTargetConfig& out);
+  std::optional<std::string> url_value(const Json& value, const std::string& pointer);
+  void check_action_references(const std::string& alarm_pointer, std::string_view list_key,
+                               const std::vector<std::string>& actions);
   std::optional<std::string> listen_address(const Json& value, const std::string& pointer);
   std::optional<std::string> kafka_name(const Json& value, const std::string& pointer);
 
@@ -940,6 +978,19 @@ void Validator::run(const Json& document) {
     } else {
       unknown_key("", key, kTopLevelKeys, "the top level");
     }
+  }
+  // Action lists name targets of the trailwatch section, which may come after the alarms.
+  for (const MetricAlarmConfig& alarm : config_.metric_alarms) {
+    check_action_references(alarm.source_pointer, "OKActions", alarm.ok_actions);
+    check_action_references(alarm.source_pointer, "AlarmActions", alarm.alarm_actions);
+    check_action_references(alarm.source_pointer, "InsufficientDataActions",
+                            alarm.insufficient_data_actions);
+  }
+  for (const CompositeAlarmConfig& alarm : config_.composite_alarms) {
+    check_action_references(alarm.source_pointer, "OKActions", alarm.ok_actions);
+    check_action_references(alarm.source_pointer, "AlarmActions", alarm.alarm_actions);
+    check_action_references(alarm.source_pointer, "InsufficientDataActions",
+                            alarm.insufficient_data_actions);
   }
 }
 
@@ -1731,6 +1782,8 @@ void Validator::settings(const Json& value, const std::string& pointer) {
       }
     } else if (key == "state") {
       state(field, field_pointer, s.state);
+    } else if (key == "actions") {
+      actions_settings(field, field_pointer, s.actions);
     } else {
       unknown_key(pointer, key, kSettingsKeys, "the trailwatch section");
     }
@@ -2028,6 +2081,8 @@ void Validator::outputs(const Json& value, const std::string& pointer, OutputCon
       target = &out.dead_letters;
     } else if (key == "datapoints") {
       target = &out.datapoints;
+    } else if (key == "actions") {
+      target = &out.actions;
     } else {
       unknown_key(pointer, key, kOutputKeys, "outputs");
       continue;
@@ -2057,6 +2112,430 @@ void Validator::outputs(const Json& value, const std::string& pointer, OutputCon
       }
     }
     *target = *path;
+  }
+}
+
+std::optional<std::string> Validator::url_value(const Json& value, const std::string& pointer) {
+  auto url = bounded_string(value, pointer, 1, kMaxUrlChars);
+  if (!url) {
+    return std::nullopt;
+  }
+  const bool scheme_ok = url->starts_with("http://") || url->starts_with("https://");
+  if (!scheme_ok || url->size() <= url->find("://") + 3 || find_control_char(*url)) {
+    problem(pointer, quote_value(*url) +
+                         " is not an http:// or https:// URL (with a host, without spaces or "
+                         "control characters)");
+    return std::nullopt;
+  }
+  if (url->find(' ') != std::string::npos) {
+    problem(pointer, "a URL must not contain spaces; percent-encode them as %20");
+    return std::nullopt;
+  }
+  return url;
+}
+
+void Validator::delivery(const Json& value, const std::string& pointer, DeliveryPolicy& out) {
+  if (!expect_object(value, pointer)) {
+    return;
+  }
+  for (auto it = value.begin(); it != value.end(); ++it) {
+    const std::string& key = it.key();
+    const Json& field = it.value();
+    const std::string field_pointer = json_pointer_child(pointer, key);
+    if (key == "max_attempts") {
+      if (const auto n = integer_value(field, field_pointer, 1, 20)) {
+        out.max_attempts = static_cast<int>(*n);
+      }
+    } else if (key == "initial_backoff_ms") {
+      if (const auto n = integer_value(field, field_pointer, 10, 600'000)) {
+        out.initial_backoff = Duration::millis(*n);
+      }
+    } else if (key == "max_backoff_ms") {
+      if (const auto n = integer_value(field, field_pointer, 10, 3'600'000)) {
+        out.max_backoff = Duration::millis(*n);
+      }
+    } else if (key == "timeout_ms") {
+      if (const auto n = integer_value(field, field_pointer, 10, 300'000)) {
+        out.timeout = Duration::millis(*n);
+      }
+    } else if (key == "queue_capacity") {
+      if (const auto n = integer_value(field, field_pointer, 1, 1'000'000)) {
+        out.queue_capacity = static_cast<int>(*n);
+      }
+    } else if (key == "rate_per_second") {
+      if (const auto rate = number_value(field, field_pointer)) {
+        if (*rate < 0 || *rate > 100'000) {
+          problem(field_pointer, "must be between 0 (unlimited) and 100000, got " +
+                                     format_number(*rate));
+        } else {
+          out.rate_per_second = *rate;
+        }
+      }
+    } else if (key == "burst") {
+      if (const auto n = integer_value(field, field_pointer, 1, 10'000)) {
+        out.burst = static_cast<int>(*n);
+      }
+    } else {
+      unknown_key(pointer, key, kDeliveryKeys, "delivery");
+    }
+  }
+  if (out.max_backoff < out.initial_backoff) {
+    problem(pointer, "max_backoff_ms (" + std::to_string(out.max_backoff.millis()) +
+                         ") must not be less than initial_backoff_ms (" +
+                         std::to_string(out.initial_backoff.millis()) + ")");
+  }
+}
+
+void Validator::actions_settings(const Json& value, const std::string& pointer,
+                                 ActionsConfig& out) {
+  if (!expect_object(value, pointer)) {
+    return;
+  }
+  // The defaults first, wherever they are written, so that every target starts from them.
+  if (value.contains("delivery")) {
+    delivery(value["delivery"], json_pointer_child(pointer, "delivery"), out.delivery);
+  }
+  for (auto it = value.begin(); it != value.end(); ++it) {
+    const std::string& key = it.key();
+    const Json& field = it.value();
+    const std::string field_pointer = json_pointer_child(pointer, key);
+    if (key == "dry_run") {
+      out.dry_run = bool_value(field, field_pointer).value_or(false);
+    } else if (key == "delivery") {
+      // Read above.
+    } else if (key == "aws") {
+      if (!expect_object(field, field_pointer)) {
+        continue;
+      }
+      for (auto a = field.begin(); a != field.end(); ++a) {
+        const std::string aws_pointer = json_pointer_child(field_pointer, a.key());
+        if (a.key() != "endpoints") {
+          unknown_key(field_pointer, a.key(), kAwsKeys, "aws");
+          continue;
+        }
+        if (!expect_object(a.value(), aws_pointer)) {
+          continue;
+        }
+        for (auto e = a.value().begin(); e != a.value().end(); ++e) {
+          const std::string endpoint_pointer = json_pointer_child(aws_pointer, e.key());
+          if (!contains(kAwsServices, e.key())) {
+            unknown_key(aws_pointer, e.key(), kAwsServices, "endpoints");
+          } else if (auto url = url_value(e.value(), endpoint_pointer)) {
+            out.aws_endpoints.emplace_back(e.key(), std::move(*url));
+          }
+        }
+      }
+    } else if (key == "targets") {
+      if (!expect_object(field, field_pointer)) {
+        continue;
+      }
+      for (auto t = field.begin(); t != field.end(); ++t) {
+        const std::string target_pointer = json_pointer_child(field_pointer, t.key());
+        ActionTargetConfig target;
+        target.delivery = out.delivery;
+        target.name = t.key();
+        target.pointer = target_pointer;
+        if (t.key().empty() || utf8_length(t.key()) > kMaxTargetNameChars ||
+            find_control_char(t.key())) {
+          problem(target_pointer, "a target name must be 1 to " +
+                                      std::to_string(kMaxTargetNameChars) +
+                                      " characters without control characters");
+          continue;
+        }
+        action_target(t.value(), target_pointer, target);
+        out.targets.push_back(std::move(target));
+      }
+    } else {
+      unknown_key(pointer, key, kActionsKeys, "actions");
+    }
+  }
+}
+
+void Validator::action_target(const Json& value, const std::string& pointer,
+                              ActionTargetConfig& out) {
+  using Type = ActionTargetConfig::Type;
+  if (!expect_object(value, pointer)) {
+    return;
+  }
+  if (!value.contains("type")) {
+    missing_key(pointer, "type", "one of webhook, alertmanager, kubernetes_scale, ec2, autoscaling");
+    return;
+  }
+  const auto type_name = string_value(value["type"], json_pointer_child(pointer, "type"));
+  if (!type_name) {
+    return;
+  }
+  std::span<const std::string_view> own_keys;
+  if (*type_name == "webhook") {
+    out.type = Type::kWebhook;
+    own_keys = kWebhookKeys;
+  } else if (*type_name == "alertmanager") {
+    out.type = Type::kAlertmanager;
+    own_keys = kAlertmanagerKeys;
+  } else if (*type_name == "kubernetes_scale") {
+    out.type = Type::kKubernetesScale;
+    own_keys = kKubernetesScaleKeys;
+  } else if (*type_name == "ec2") {
+    out.type = Type::kEc2;
+    own_keys = kEc2Keys;
+  } else if (*type_name == "autoscaling") {
+    out.type = Type::kAutoScaling;
+    own_keys = kAutoScalingKeys;
+  } else {
+    std::string message = quote_value(*type_name) + " is not one of " + join(kTargetTypes, ", ");
+    if (const auto suggestion = suggest(*type_name, kTargetTypes)) {
+      message += "; did you mean \"" + std::string(*suggestion) + "\"?";
+    }
+    problem(json_pointer_child(pointer, "type"), std::move(message));
+    return;
+  }
+  std::vector<std::string_view> valid(kTargetCommonKeys.begin(), kTargetCommonKeys.end());
+  valid.insert(valid.end(), own_keys.begin(), own_keys.end());
+  const std::string where = "a " + *type_name + " target";
+  for (auto it = value.begin(); it != value.end(); ++it) {
+    const std::string& key = it.key();
+    const Json& field = it.value();
+    const std::string at = json_pointer_child(pointer, key);
+    if (key == "type") {
+      continue;
+    }
+    if (std::find(valid.begin(), valid.end(), key) == valid.end()) {
+      unknown_key(pointer, key, valid, where);
+      continue;
+    }
+    if (key == "dry_run") {
+      out.dry_run = bool_value(field, at).value_or(false);
+    } else if (key == "delivery") {
+      delivery(field, at, out.delivery);
+    } else if (key == "tls_verify") {
+      out.tls_verify = bool_value(field, at).value_or(true);
+    } else if (key == "ca_file" || key == "token_file") {
+      if (auto path = path_value(field, at, 1)) {
+        (key == "ca_file" ? out.ca_file : out.token_file) = std::move(*path);
+      }
+    } else if (key == "url" || key == "api_server") {
+      if (auto url = url_value(field, at)) {
+        (key == "url" ? out.url : out.api_server) = std::move(*url);
+      }
+    } else if (key == "generator_url") {
+      if (auto url = url_value(field, at)) {
+        out.generator_url = std::move(*url);
+      }
+    } else if (key == "method") {
+      if (auto method = string_value(field, at)) {
+        if (*method == "POST" || *method == "PUT" || *method == "PATCH") {
+          out.method = std::move(*method);
+        } else {
+          problem(at, quote_value(*method) + " is not one of POST, PUT, PATCH");
+        }
+      }
+    } else if (key == "headers") {
+      if (!expect_object(field, at)) {
+        continue;
+      }
+      if (field.size() > kMaxHeaders) {
+        problem(at, "has " + std::to_string(field.size()) + " headers; at most " +
+                        std::to_string(kMaxHeaders) + " are allowed");
+        continue;
+      }
+      for (auto h = field.begin(); h != field.end(); ++h) {
+        const std::string header_pointer = json_pointer_child(at, h.key());
+        const bool name_ok =
+            !h.key().empty() && h.key().size() <= 256 &&
+            std::all_of(h.key().begin(), h.key().end(), [](char c) {
+              return is_identifier_char(c) || c == '-';
+            });
+        if (!name_ok) {
+          problem(header_pointer, "is not a header name (letters, digits, '-' and '_')");
+          continue;
+        }
+        auto header_value = bounded_string(h.value(), header_pointer, 0, 8192);
+        if (header_value && find_control_char(*header_value)) {
+          problem(header_pointer, "a header value must not contain control characters");
+        } else if (header_value) {
+          out.headers.emplace_back(h.key(), std::move(*header_value));
+        }
+      }
+    } else if (key == "format") {
+      if (auto format = string_value(field, at)) {
+        if (contains(kWebhookFormats, *format)) {
+          out.format = std::move(*format);
+        } else {
+          problem(at, quote_value(*format) + " is not one of " + join(kWebhookFormats, ", "));
+        }
+      }
+    } else if (key == "secret" || key == "routing_key") {
+      auto secret = bounded_string(field, at, 1, 4096);
+      if (!secret) {
+        continue;
+      }
+      // A secret is written as a reference so that the configuration itself holds none.
+      if (!(secret->starts_with("${env:") || secret->starts_with("${file:")) ||
+          !secret->ends_with("}")) {
+        problem(at, "must be a reference, ${env:NAME} or ${file:/path}, so that the "
+                    "configuration holds no secret");
+        continue;
+      }
+      (key == "secret" ? out.secret : out.routing_key) = std::move(*secret);
+    } else if (key == "severity") {
+      if (auto severity = string_value(field, at)) {
+        if (contains(kPagerDutySeverities, *severity)) {
+          out.severity = std::move(*severity);
+        } else {
+          problem(at, quote_value(*severity) + " is not one of " + join(kPagerDutySeverities, ", "));
+        }
+      }
+    } else if (key == "resend_interval_seconds") {
+      if (const auto n = integer_value(field, at, 1, 3600)) {
+        out.resend_interval = Duration::seconds(*n);
+      }
+    } else if (key == "namespace" || key == "name") {
+      // Kubernetes object names: DNS-1123 labels / subdomains.
+      auto name = bounded_string(field, at, 1, 253);
+      if (name && !std::all_of(name->begin(), name->end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+          })) {
+        problem(at, quote_value(*name) +
+                        " is not a Kubernetes name (lower-case letters, digits, '-' and '.')");
+      } else if (name) {
+        (key == "namespace" ? out.kubernetes_namespace : out.workload) = std::move(*name);
+      }
+    } else if (key == "kind") {
+      if (auto kind = string_value(field, at)) {
+        if (*kind == "Deployment" || *kind == "StatefulSet") {
+          out.kind = std::move(*kind);
+        } else {
+          problem(at, quote_value(*kind) + " is not one of Deployment, StatefulSet");
+        }
+      }
+    } else if (key == "mode") {
+      if (auto mode = string_value(field, at)) {
+        if (*mode == "set") {
+          out.mode = ActionTargetConfig::ScaleMode::kSet;
+        } else if (*mode == "add") {
+          out.mode = ActionTargetConfig::ScaleMode::kAdd;
+        } else if (*mode == "subtract") {
+          out.mode = ActionTargetConfig::ScaleMode::kSubtract;
+        } else {
+          problem(at, quote_value(*mode) + " is not one of set, add, subtract");
+        }
+      }
+    } else if (key == "replicas" || key == "min_replicas" || key == "max_replicas" ||
+               key == "desired_capacity") {
+      if (const auto n = integer_value(field, at, 0, kMaxReplicas)) {
+        int& slot = key == "min_replicas"   ? out.min_replicas
+                    : key == "max_replicas" ? out.max_replicas
+                                            : out.replicas;
+        slot = static_cast<int>(*n);
+      }
+    } else if (key == "cooldown_seconds") {
+      if (const auto n = integer_value(field, at, 0, kMaxCooldownSeconds)) {
+        out.cooldown = Duration::seconds(*n);
+      }
+    } else if (key == "operation") {
+      if (auto operation = string_value(field, at)) {
+        const bool ok = out.type == Type::kEc2
+                            ? (*operation == "stop" || *operation == "terminate" ||
+                               *operation == "reboot")
+                            : (*operation == "execute_policy" ||
+                               *operation == "set_desired_capacity");
+        if (ok) {
+          out.operation = std::move(*operation);
+        } else {
+          problem(at, quote_value(*operation) + " is not one of " +
+                          (out.type == Type::kEc2 ? "stop, terminate, reboot"
+                                                  : "execute_policy, set_desired_capacity"));
+        }
+      }
+    } else if (key == "instance_ids") {
+      if (!expect_array(field, at)) {
+        continue;
+      }
+      for (size_t i = 0; i < field.size(); ++i) {
+        if (auto id = bounded_string(field[i], json_pointer_child(at, i), 1, 64)) {
+          out.instance_ids.push_back(std::move(*id));
+        }
+      }
+      if (field.size() > 1000) {
+        problem(at, "EC2 takes at most 1000 instance ids in one call");
+      }
+    } else if (key == "region") {
+      if (auto region = region_value(field, at)) {
+        out.region = std::move(*region);
+      }
+    } else if (key == "group") {
+      if (auto group = bounded_string(field, at, 1, 255)) {
+        out.group = std::move(*group);
+      }
+    } else if (key == "policy") {
+      if (auto policy = bounded_string(field, at, 1, 1600)) {
+        out.policy = std::move(*policy);
+      }
+    } else if (key == "honor_cooldown") {
+      out.honor_cooldown = bool_value(field, at);
+    }
+  }
+  // What each type cannot do without.
+  const auto require = [&](std::string_view key, bool present, std::string_view why) {
+    if (!present && !value.contains(std::string(key))) {
+      missing_key(pointer, key, why);
+    }
+  };
+  switch (out.type) {
+    case Type::kWebhook:
+      require("url", !out.url.empty(), "a webhook target needs the URL it posts to");
+      require("routing_key", out.format != "pagerduty" || !out.routing_key.empty(),
+              "the pagerduty format needs the integration key");
+      break;
+    case Type::kAlertmanager:
+      require("url", !out.url.empty(), "the Alertmanager's base URL, e.g. http://alertmanager:9093");
+      break;
+    case Type::kKubernetesScale:
+      require("name", !out.workload.empty(), "the Deployment or StatefulSet to scale");
+      require("max_replicas", value.contains("max_replicas"),
+              "scaling is bounded: give the most replicas the target may reach");
+      if (out.min_replicas > out.max_replicas && value.contains("max_replicas")) {
+        problem(json_pointer_child(pointer, "min_replicas"),
+                "must not be more than max_replicas (" + std::to_string(out.max_replicas) + ")");
+      }
+      if (out.mode == ActionTargetConfig::ScaleMode::kSet &&
+          (out.replicas < out.min_replicas || out.replicas > out.max_replicas) &&
+          value.contains("max_replicas")) {
+        problem(json_pointer_child(pointer, "replicas"),
+                "a set target must lie within [min_replicas, max_replicas]");
+      }
+      break;
+    case Type::kEc2:
+      require("operation", !out.operation.empty(), "stop, terminate or reboot");
+      break;
+    case Type::kAutoScaling:
+      require("operation", !out.operation.empty(), "execute_policy or set_desired_capacity");
+      if (out.operation == "execute_policy") {
+        require("policy", !out.policy.empty(), "the policy name or ARN to execute");
+      } else if (out.operation == "set_desired_capacity") {
+        require("group", !out.group.empty(), "the Auto Scaling group to resize");
+        require("desired_capacity", value.contains("desired_capacity"),
+                "the capacity to set");
+      }
+      break;
+  }
+}
+
+void Validator::check_action_references(const std::string& alarm_pointer,
+                                        std::string_view list_key,
+                                        const std::vector<std::string>& actions) {
+  for (size_t i = 0; i < actions.size(); ++i) {
+    const std::string& action = actions[i];
+    // ARNs are CloudWatch's: an SNS topic without a target, a Lambda function, an SSM item
+    // are accepted as CloudWatch accepts them (describe-alarms output loads as is) and counted
+    // as unrouted when they fire. A plain name must name a target: a typo would silently drop
+    // every action.
+    if (action.starts_with("arn:") || config_.settings.actions.find(action) != nullptr) {
+      continue;
+    }
+    problem(json_pointer_child(json_pointer_child(alarm_pointer, std::string(list_key)), i),
+            quote_value(action) +
+                " is neither an ARN nor the name of a target in /trailwatch/actions/targets");
   }
 }
 
