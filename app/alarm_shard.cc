@@ -4,6 +4,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "app/action_router.h"
 #include "detectors/alarm_payloads.h"
 #include "operators/statistics.h"
 
@@ -226,13 +227,25 @@ void AlarmShardProcessor::evaluate(OwnedAlarm& owned, EventTime tick,
     value = newest.value;
     transition = owned.alarm.evaluate(tick, newest, out);
   }
+  const pipeline::MetricAlarmConfig& config = owned.alarm.config();
   if (transition) {
     ++owned.counters.transitions;
+    std::string event = detectors::state_change_event(*transition, config, config_->settings);
+    const std::vector<std::string>& actions = action_list(config, transition->current.value);
+    std::optional<pipeline::ActionNotice> notice;
+    if (config.actions_enabled && !actions.empty()) {
+      notice = metric_alarm_notice(*transition, config, config_->settings, event, value);
+    }
     out.add_state_change(
-        tick, owned.alarm.config().alarm_name,
-        detectors::state_change_event(*transition, owned.alarm.config(), config_->settings),
+        tick, config.alarm_name, std::move(event),
         pipeline::StateChangeNote{transition->alarm_name,
                                   std::string(detectors::to_string(transition->current.value))});
+    if (notice) {
+      add_actions(actions, *notice, transition->current.timestamp, tick, 0,
+                  /*only_repeating=*/false, config_->settings.actions, out);
+    }
+  } else if (config.actions_enabled && owned.alarm.has_transitioned()) {
+    add_repeated_actions(owned, tick, value, out);
   }
   Counters& counters = owned.counters;
   ++counters.evaluations;
@@ -243,6 +256,34 @@ void AlarmShardProcessor::evaluate(OwnedAlarm& owned, EventTime tick,
     counters.maximum = counters.periods_with_data == 1 ? v : std::max(counters.maximum, v);
     counters.last = v;
   }
+}
+
+void AlarmShardProcessor::add_repeated_actions(const OwnedAlarm& owned, EventTime tick,
+                                               std::optional<double> value,
+                                               pipeline::EmissionBuffer& out) const {
+  // Auto Scaling actions run again every whole minute after the transition, while the alarm
+  // stays in the state; derived from the state's entry time, so nothing extra is checkpointed.
+  const EventTime entered = owned.alarm.state_timestamp();
+  const int64_t since = (tick - entered).millis();
+  constexpr int64_t kMinute = 60'000;
+  if (since <= 0 || since % kMinute != 0) {
+    return;
+  }
+  const pipeline::MetricAlarmConfig& config = owned.alarm.config();
+  const std::vector<std::string>& actions = action_list(config, owned.alarm.state());
+  const pipeline::ActionsConfig& targets = config_->settings.actions;
+  if (std::none_of(actions.begin(), actions.end(),
+                   [&](const std::string& a) { return repeats_every_minute(a, targets); })) {
+    return;
+  }
+  detectors::StateTransition current{
+      config.alarm_name, owned.alarm.arn(), false, {}, owned.alarm.state_record()};
+  pipeline::ActionNotice notice =
+      metric_alarm_notice(current, config, config_->settings, std::string(), value);
+  // A repeat is not a transition: the state it left is not known here.
+  notice.old_state.clear();
+  add_actions(actions, notice, entered, tick, static_cast<uint32_t>(since / kMinute),
+              /*only_repeating=*/true, targets, out);
 }
 
 std::optional<detectors::StateTransition> AlarmShardProcessor::evaluate_math(

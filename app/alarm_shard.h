@@ -166,6 +166,9 @@ class AlarmShardProcessor final : public pipeline::ShardProcessor {
   [[nodiscard]] detectors::PeriodDatapoint aggregate(const Input& input, pipeline::EventTime tick,
                                                      pipeline::Duration period);
   void evaluate(OwnedAlarm& owned, pipeline::EventTime tick, pipeline::EmissionBuffer& out);
+  /// The per-minute repeats of Auto Scaling actions while `owned` stays in its state.
+  void add_repeated_actions(const OwnedAlarm& owned, pipeline::EventTime tick,
+                            std::optional<double> value, pipeline::EmissionBuffer& out) const;
   std::optional<detectors::StateTransition> evaluate_math(OwnedAlarm& owned,
                                                           pipeline::EventTime tick,
                                                           pipeline::EmissionBuffer& out);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "app/action_router.h"
 #include "detectors/alarm_payloads.h"
 
 namespace tw::app {
@@ -157,11 +158,11 @@ void CompositeStage::on_step(const pipeline::WatermarkStep& step,
   if (!initialized_ && step.watermark >= initial) {
     initialize(initial, added);
   }
-  // Let suppression periods that ended by the watermark expire (their actions are routed by the
-  // action connectors).
-  for (Owned& owned : composites_) {
+  // Let suppression periods that ended by the watermark expire, running the actions they held.
+  for (size_t i = 0; i < composites_.size(); ++i) {
     scratch_.clear();
-    owned.alarm.on_time(step.watermark, scratch_);
+    composites_[i].alarm.on_time(step.watermark, scratch_);
+    emit_actions(i, std::move(scratch_.actions_due), added);
   }
   emissions.insert(emissions.end(), std::make_move_iterator(added.begin()),
                    std::make_move_iterator(added.end()));
@@ -173,10 +174,12 @@ void CompositeStage::initialize(EventTime at, std::vector<pipeline::Emission>& a
     scratch_.clear();
     composites_[i].alarm.evaluate_initial(at, scratch_);
     const std::vector<detectors::StateTransition> transitions = std::move(scratch_.transitions);
+    std::vector<detectors::ActionsDue> due = std::move(scratch_.actions_due);
     for (const detectors::StateTransition& t : transitions) {
       emit(i, t, added);
       propagate(i + 1, t.alarm_name, t.current.value, at, added);
     }
+    emit_actions(i, std::move(due), added);
   }
 }
 
@@ -190,11 +193,13 @@ void CompositeStage::propagate(size_t first, const std::string& name, detectors:
     scratch_.clear();
     owned.alarm.on_child_state(name, state, at, scratch_);
     const std::vector<detectors::StateTransition> transitions = std::move(scratch_.transitions);
+    std::vector<detectors::ActionsDue> due = std::move(scratch_.actions_due);
     for (const detectors::StateTransition& t : transitions) {
       emit(i, t, added);
       // Parents come later in topological order.
       propagate(i + 1, t.alarm_name, t.current.value, at, added);
     }
+    emit_actions(i, std::move(due), added);
   }
 }
 
@@ -208,6 +213,18 @@ void CompositeStage::emit(size_t index, const detectors::StateTransition& t,
       t.alarm_name, sequence_++,
       detectors::state_change_event(t, owned.alarm.config(), config_->settings),
       pipeline::StateChangeNote{t.alarm_name, std::string(detectors::to_string(t.current.value))}});
+}
+
+void CompositeStage::emit_actions(size_t index, std::vector<detectors::ActionsDue> due,
+                                  std::vector<pipeline::Emission>& added) {
+  const pipeline::CompositeAlarmConfig& config = composites_[index].alarm.config();
+  for (const detectors::ActionsDue& d : due) {
+    const pipeline::ActionNotice notice = composite_alarm_notice(
+        d.transition, config, config_->settings,
+        detectors::state_change_event(d.transition, config, config_->settings));
+    add_actions(d.actions, notice, d.transition.current.timestamp, d.at,
+                static_cast<uint32_t>(index + 1), sequence_, added);
+  }
 }
 
 std::vector<AlarmRunSummary> CompositeStage::summaries() const {

@@ -73,6 +73,9 @@ class CompositeStage final : public pipeline::StepStage {
                  pipeline::EventTime at, std::vector<pipeline::Emission>& added);
   void emit(size_t index, const detectors::StateTransition& t,
             std::vector<pipeline::Emission>& added);
+  /// The actions-stream emissions of composite `index`'s actions that became due.
+  void emit_actions(size_t index, std::vector<detectors::ActionsDue> due,
+                    std::vector<pipeline::Emission>& added);
 
   std::shared_ptr<const pipeline::Config> config_;
   std::vector<Owned> composites_;  ///< Topological order.

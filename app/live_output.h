@@ -261,7 +261,7 @@ class LiveOutput final : public pipeline::RuntimeOutput {
           events_->write(pipeline::alarm_arn(settings_, e.key), e.json);
           ++undelivered_events;
         }
-      } else if (datapoints_ != nullptr) {
+      } else if (e.stream == pipeline::EmissionStream::kDatapoints && datapoints_ != nullptr) {
         datapoints_->write(e.key, e.json);
       }
     }

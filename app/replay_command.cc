@@ -24,7 +24,7 @@ using pipeline::InputFormat;
 
 constexpr std::string_view kUsage =
     "usage: trailwatch replay --config FILE [--input PATH ...] [--output FILE] "
-    "[--datapoints FILE] [--dead-letters FILE] [--shards N] [--quiet]";
+    "[--datapoints FILE] [--actions FILE] [--dead-letters FILE] [--shards N] [--quiet]";
 
 // Records read from one input before the scheduler looks again for the input that lags most.
 constexpr size_t kPumpRecords = 1024;
@@ -33,13 +33,15 @@ constexpr size_t kPumpRecords = 1024;
 class ReplayOutput final : public pipeline::RuntimeOutput {
  public:
   ReplayOutput(connectors::JsonLinesWriter* events, connectors::JsonLinesWriter* datapoints,
-               connectors::JsonLinesWriter* dead_letters)
-      : events_(events), datapoints_(datapoints), dead_letters_(dead_letters) {}
+               connectors::JsonLinesWriter* actions, connectors::JsonLinesWriter* dead_letters)
+      : events_(events), datapoints_(datapoints), actions_(actions), dead_letters_(dead_letters) {}
 
   void write_emissions(std::span<const pipeline::Emission> emissions) override {
     for (const pipeline::Emission& e : emissions) {
-      connectors::JsonLinesWriter* w =
-          e.stream == pipeline::EmissionStream::kEvents ? events_ : datapoints_;
+      connectors::JsonLinesWriter* w = e.stream == pipeline::EmissionStream::kEvents ? events_
+                                       : e.stream == pipeline::EmissionStream::kActions
+                                           ? actions_
+                                           : datapoints_;
       if (w != nullptr) {
         w->write_line(e.json);
       }
@@ -56,6 +58,7 @@ class ReplayOutput final : public pipeline::RuntimeOutput {
  private:
   connectors::JsonLinesWriter* events_;
   connectors::JsonLinesWriter* datapoints_;
+  connectors::JsonLinesWriter* actions_;
   connectors::JsonLinesWriter* dead_letters_;
 };
 
@@ -64,6 +67,7 @@ struct ReplayArgs {
   std::vector<std::string> inputs;
   std::optional<std::string> output;
   std::optional<std::string> datapoints;
+  std::optional<std::string> actions;
   std::optional<std::string> dead_letters;
   std::optional<int> shards;
   bool quiet = false;
@@ -74,7 +78,7 @@ struct ReplayArgs {
 std::optional<ReplayArgs> parse_args(const std::vector<std::string>& args, std::ostream& out,
                                      std::ostream& err, int& exit_code) {
   static const std::vector<std::string> kValueFlags = {
-      "--config", "--input", "--output", "--datapoints", "--dead-letters", "--shards"};
+      "--config", "--input", "--output", "--datapoints", "--actions", "--dead-letters", "--shards"};
   ReplayArgs parsed;
   ArgReader reader(args);
   exit_code = kExitUsage;
@@ -106,6 +110,8 @@ std::optional<ReplayArgs> parse_args(const std::vector<std::string>& args, std::
       parsed.output = *value;
     } else if (flag == "--datapoints") {
       parsed.datapoints = *value;
+    } else if (flag == "--actions") {
+      parsed.actions = *value;
     } else if (flag == "--dead-letters") {
       parsed.dead_letters = *value;
     } else {
@@ -272,13 +278,16 @@ int run_replay(const std::vector<std::string>& args, std::ostream& out, std::ost
 
   connectors::JsonLinesWriter events_writer;
   connectors::JsonLinesWriter datapoints_writer;
+  connectors::JsonLinesWriter actions_writer;
   connectors::JsonLinesWriter dead_letter_writer;
+  const std::string actions_path = parsed->actions.value_or(settings.outputs.actions);
   const std::string events_path = parsed->output.value_or(settings.outputs.emissions);
   const std::string datapoints_path = parsed->datapoints.value_or(settings.outputs.datapoints);
   const std::string dead_letters_path =
       parsed->dead_letters.value_or(settings.outputs.dead_letters);
   for (auto [writer, path] :
        {std::pair{&events_writer, events_path}, std::pair{&datapoints_writer, datapoints_path},
+        std::pair{&actions_writer, actions_path},
         std::pair{&dead_letter_writer, dead_letters_path}}) {
     if (path.empty()) {
       continue;
@@ -296,6 +305,7 @@ int run_replay(const std::vector<std::string>& args, std::ostream& out, std::ost
   }
   ReplayOutput output(events_writer.is_open() ? &events_writer : nullptr,
                       datapoints_writer.is_open() ? &datapoints_writer : nullptr,
+                      actions_writer.is_open() ? &actions_writer : nullptr,
                       dead_letter_writer.is_open() ? &dead_letter_writer : nullptr);
 
   int shards = parsed->shards.value_or(settings.shards);
@@ -348,7 +358,7 @@ int run_replay(const std::vector<std::string>& args, std::ostream& out, std::ost
 
   int code = kExitOk;
   for (connectors::JsonLinesWriter* writer :
-       {&events_writer, &datapoints_writer, &dead_letter_writer}) {
+       {&events_writer, &datapoints_writer, &actions_writer, &dead_letter_writer}) {
     if (const pipeline::Status s = writer->close(); !s.is_ok()) {
       err << "trailwatch replay: " << s.message() << "\n";
       code = kExitIoError;

@@ -78,6 +78,14 @@ class MetricAlarm {
 
   [[nodiscard]] AlarmState state() const { return state_; }
 
+  /// When the current state was entered; meaningful once `has_transitioned()`.
+  [[nodiscard]] pipeline::EventTime state_timestamp() const { return state_timestamp_; }
+
+  /// Whether the current state came from a transition (not from the alarm's creation).
+  [[nodiscard]] bool has_transitioned() const {
+    return decided_by_.kind != DecidedBy::Kind::kCreation;
+  }
+
   /// The current state with its reason text and reason data (rebuilt; see "Memory").
   [[nodiscard]] StateRecord state_record() const;
 

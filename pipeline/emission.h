@@ -4,11 +4,13 @@
 /// one deterministic order whatever the number of shards.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "pipeline/action.h"
 #include "pipeline/time.h"
 
 namespace tw::pipeline {
@@ -17,6 +19,7 @@ namespace tw::pipeline {
 enum class EmissionStream : uint8_t {
   kEvents,      ///< State transitions and other events (the main output).
   kDatapoints,  ///< One line per alarm per evaluated period: the alarm's view of its metric.
+  kActions,     ///< One line per action that became due (pipeline/action.h).
 };
 
 /// Set on emissions that are alarm state changes, so that what runs after the shards (composite
@@ -44,6 +47,9 @@ struct Emission {
   uint32_t sequence = 0;
   std::string json;  ///< One JSON object, no trailing newline.
   std::optional<StateChangeNote> state_change;
+  /// Set on kActions emissions: the request itself, for delivery (shared: emissions are copied
+  /// while being merged, requests are not small).
+  std::shared_ptr<const ActionRequest> action;
 
   [[nodiscard]] bool operator<(const Emission& other) const {
     return std::tie(time, stream, stage, key, sequence) <
@@ -56,15 +62,23 @@ class EmissionBuffer {
  public:
   void add(EventTime time, EmissionStream stream, std::string key, std::string json) {
     const uint32_t sequence = next_sequence_++;
-    items_.push_back(
-        Emission{time, stream, 0, std::move(key), sequence, std::move(json), std::nullopt});
+    items_.push_back(Emission{time, stream, 0, std::move(key), sequence, std::move(json),
+                              std::nullopt, nullptr});
   }
 
   /// An alarm state change: an event line with its note.
   void add_state_change(EventTime time, std::string key, std::string json, StateChangeNote note) {
     const uint32_t sequence = next_sequence_++;
     items_.push_back(Emission{time, EmissionStream::kEvents, 0, std::move(key), sequence,
-                              std::move(json), std::move(note)});
+                              std::move(json), std::move(note), nullptr});
+  }
+
+  /// An action that became due: an actions-stream line with its request.
+  void add_action(EventTime time, std::string key, std::string json,
+                  std::shared_ptr<const ActionRequest> request) {
+    const uint32_t sequence = next_sequence_++;
+    items_.push_back(Emission{time, EmissionStream::kActions, 0, std::move(key), sequence,
+                              std::move(json), std::nullopt, std::move(request)});
   }
 
   [[nodiscard]] std::vector<Emission>& items() { return items_; }
