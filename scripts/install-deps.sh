@@ -9,6 +9,8 @@ PACKAGES=(
   g++ cmake ninja-build pkg-config ca-certificates
   # Libraries (docs/architecture.md § Dependencies says what each is for).
   libsimdjson-dev nlohmann-json3-dev zlib1g-dev
+  # OpenSSL's libcrypto: SHA-256/HMAC for SigV4 and webhook signatures (libcurl pulls it in too).
+  libssl-dev
   # Live mode: Kafka client (its in-process mock cluster serves the tests), Prometheus metrics and
   # the HTTP endpoint.
   librdkafka-dev prometheus-cpp-dev libcivetweb-dev
