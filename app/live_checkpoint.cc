@@ -6,7 +6,8 @@ namespace tw::app {
 namespace {
 
 constexpr std::string_view kMagic = "TWLIVE01";
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
+constexpr uint32_t kOldestVersion = 1;  // Without pending actions.
 
 }  // namespace
 
@@ -29,6 +30,7 @@ std::string encode(const LiveCheckpoint& checkpoint) {
   }
   out.text(checkpoint.runtime);
   out.text(checkpoint.board);
+  out.text(checkpoint.actions);
   out.u32(pipeline::checksum(out.bytes()));
   return out.take();
 }
@@ -45,7 +47,7 @@ pipeline::Result<LiveCheckpoint> decode_live_checkpoint(std::string_view bytes) 
   }
   pipeline::StateReader in(body.substr(kMagic.size()));
   const uint32_t version = in.u32();
-  if (version != kVersion) {
+  if (version < kOldestVersion || version > kVersion) {
     return pipeline::data_loss("live checkpoint format version " + std::to_string(version) +
                                " is not supported (this build reads version " +
                                std::to_string(kVersion) + ")");
@@ -65,8 +67,11 @@ pipeline::Result<LiveCheckpoint> decode_live_checkpoint(std::string_view bytes) 
   }
   checkpoint.runtime = in.text();
   checkpoint.board = in.text();
+  if (version >= 2) {
+    checkpoint.actions = in.text();
+  }
   if (in.ok() && !in.at_end()) {
-    in.fail("bytes after the alarm board");
+    in.fail("bytes after the last section");
   }
   if (!in.ok()) {
     return pipeline::data_loss("live checkpoint: " + in.error());

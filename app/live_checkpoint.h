@@ -7,7 +7,8 @@
 /// checkpoint is emitted again, with the same deterministic event ids).
 ///
 /// Format: "TWLIVE01", format version, offsets, file positions, the runtime checkpoint, the alarm
-/// board, CRC-32 of all of it. Decoding never trusts the bytes (see pipeline/state_codec.h).
+/// board, the pending actions (version 2), CRC-32 of all of it. Version 1 checkpoints (no
+/// actions) still load. Decoding never trusts the bytes (see pipeline/state_codec.h).
 
 #include <cstdint>
 #include <map>
@@ -28,6 +29,9 @@ struct LiveCheckpoint {
   std::string runtime;
   /// The alarm states /api/v1/alarms serves, as of the same moment (opaque here).
   std::string board;
+  /// Actions handed to delivery and not finished, with the connectors' own state (opaque here;
+  /// app/live_task.cc).
+  std::string actions;
 
   bool operator==(const LiveCheckpoint&) const = default;
 };

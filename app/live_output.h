@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "app/output_lines.h"
+#include "connectors/action_dispatcher.h"
 #include "connectors/jsonl_writer.h"
 #include "connectors/kafka.h"
 #include "pipeline/config.h"
@@ -261,6 +262,13 @@ class LiveOutput final : public pipeline::RuntimeOutput {
           events_->write(pipeline::alarm_arn(settings_, e.key), e.json);
           ++undelivered_events;
         }
+      } else if (e.stream == pipeline::EmissionStream::kActions) {
+        if (action_lines_ != nullptr) {
+          action_lines_->write(e.key, e.json);
+        }
+        if (dispatcher_ != nullptr && e.action) {
+          dispatcher_->submit(e.action);
+        }
       } else if (e.stream == pipeline::EmissionStream::kDatapoints && datapoints_ != nullptr) {
         datapoints_->write(e.key, e.json);
       }
@@ -271,6 +279,12 @@ class LiveOutput final : public pipeline::RuntimeOutput {
     if (dead_letters_ != nullptr && (!reports_dead_letter_ || reports_dead_letter_(letter))) {
       dead_letters_->write(letter.input, format_dead_letter_line(letter));
     }
+  }
+
+  /// Where actions go: their lines (the actions output) and delivery. Either may be null.
+  void set_actions(LineSink* lines, connectors::ActionDispatcher* dispatcher) {
+    action_lines_ = lines;
+    dispatcher_ = dispatcher;
   }
 
   /// Events written since the outputs were last flushed (their latency is observed then).
@@ -284,6 +298,8 @@ class LiveOutput final : public pipeline::RuntimeOutput {
   AlarmBoard& board_;
   std::map<std::string, uint64_t>& transitions_;
   std::function<bool(const pipeline::DeadLetter&)> reports_dead_letter_;
+  LineSink* action_lines_ = nullptr;
+  connectors::ActionDispatcher* dispatcher_ = nullptr;
 };
 
 }  // namespace tw::app

@@ -26,6 +26,7 @@ LiveTask::LiveTask(const LiveTaskContext& context, std::shared_ptr<const pipelin
   output_ = std::make_unique<LiveOutput>(
       context_.whole->settings, context_.events, context_.datapoints, context_.dead_letters,
       *context_.board, *context_.transitions, std::move(reports));
+  output_->set_actions(context_.action_lines, context_.dispatcher);
   runtime_ = std::make_unique<pipeline::Runtime>(
       context_.whole->settings,
       pipeline::RuntimeOptions{context_.shards, context_.step, composites_.get()},
@@ -55,6 +56,9 @@ pipeline::Status LiveTask::restore(std::ostream& log) {
       << " bytes; " << checkpoint.kafka_offsets.size() << " partition offset(s), "
       << checkpoint.file_records.size() << " file position(s))\n";
   file_positions_ = checkpoint.file_records;
+  if (context_.dispatcher != nullptr && !checkpoint.actions.empty()) {
+    TW_RETURN_IF_ERROR(restore_actions(checkpoint.actions, log));
+  }
   restored_ = std::move(checkpoint);
   progress_at_save_ = progress();
   return {};
@@ -99,6 +103,27 @@ bool LiveTask::update_idleness(Clock::time_point now, pipeline::Duration idle_ti
   return all_idle;
 }
 
+pipeline::Status LiveTask::restore_actions(std::string_view bytes, std::ostream& log) {
+  pipeline::StateReader in(bytes);
+  const std::string_view pending_bytes = in.text();
+  std::vector<std::pair<std::string, std::string>> states;
+  const uint32_t count = in.count(8);
+  for (uint32_t i = 0; i < count && in.ok(); ++i) {
+    std::string target(in.text());
+    std::string state(in.text());
+    states.emplace_back(std::move(target), std::move(state));
+  }
+  std::optional<std::vector<connectors::PendingAction>> pending =
+      connectors::load_pending(pending_bytes);
+  if (!in.ok() || !pending) {
+    return pipeline::data_loss("live checkpoint: the pending actions are malformed");
+  }
+  log << "trailwatch run: " << pending->size() << " pending action(s) restored\n";
+  context_.dispatcher->load_connector_states(states);
+  context_.dispatcher->restore(std::move(*pending));
+  return {};
+}
+
 LiveCheckpoint LiveTask::snapshot() {
   LiveCheckpoint state;
   state.runtime = runtime_->checkpoint();  // Also writes every finished step's emissions.
@@ -111,6 +136,27 @@ LiveCheckpoint LiveTask::snapshot() {
   }
   for (const auto& input : kafka_inputs_) {
     input->positions(state);
+  }
+  if (context_.dispatcher != nullptr) {
+    // Taken after the runtime wrote its emissions: every action they caused is either delivered
+    // or listed here. A scale-out task keeps those of its own alarms.
+    std::vector<connectors::PendingAction> pending = context_.dispatcher->pending();
+    if (count_ > 1) {
+      std::erase_if(pending, [this](const connectors::PendingAction& p) {
+        return !alarm_names_.contains(p.request.notice.alarm_name);
+      });
+    }
+    pipeline::StateWriter pending_bytes;
+    connectors::save_pending(pending_bytes, pending);
+    pipeline::StateWriter out;
+    out.text(pending_bytes.bytes());
+    const auto states = context_.dispatcher->connector_states();
+    out.u32(static_cast<uint32_t>(states.size()));
+    for (const auto& [target, bytes] : states) {
+      out.text(target);
+      out.text(bytes);
+    }
+    state.actions = out.take();
   }
   return state;
 }

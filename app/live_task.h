@@ -38,6 +38,8 @@ struct LiveTaskContext {
   std::atomic<uint64_t>* evaluations = nullptr;
   int shards = 1;
   pipeline::Duration step;  ///< The whole configuration's evaluation step, in every task alike.
+  LineSink* action_lines = nullptr;                    ///< outputs.actions; null when unset.
+  connectors::ActionDispatcher* dispatcher = nullptr;  ///< Delivery of actions; null: none.
 };
 
 class LiveTask {
@@ -108,6 +110,8 @@ class LiveTask {
 
  private:
   [[nodiscard]] uint64_t progress() const;
+  /// Puts a checkpoint's pending actions and connector states back into the dispatcher.
+  pipeline::Status restore_actions(std::string_view bytes, std::ostream& log);
   void index_alarm_names();
 
   LiveTaskContext context_;

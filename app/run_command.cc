@@ -23,6 +23,7 @@
 #include "app/live_task.h"
 #include "app/output_lines.h"
 #include "app/task_plan.h"
+#include "connectors/action_connectors.h"
 #include "connectors/file_source.h"
 #include "connectors/http_server.h"
 #include "connectors/jsonl_writer.h"
@@ -207,6 +208,24 @@ std::optional<RunArgs> parse_run_args(const std::vector<std::string>& args, std:
   return parsed;
 }
 
+// The credentials of AWS action targets: the default chain, resolved at each call.
+connectors::AwsCredentialsSource aws_credentials_source() {
+  return {};
+}
+
+// How long a run that ends with its input waits for its actions: long enough for every attempt
+// of the slowest target, at most two minutes.
+std::chrono::milliseconds drain_timeout(const pipeline::ActionsConfig& actions) {
+  int64_t longest = 0;
+  for (const pipeline::ActionTargetConfig& t : actions.targets) {
+    const pipeline::DeliveryPolicy& p = t.delivery;
+    longest = std::max(longest, p.max_attempts * (p.timeout.millis() + p.max_backoff.millis()));
+  }
+  const pipeline::DeliveryPolicy& p = actions.delivery;
+  longest = std::max(longest, p.max_attempts * (p.timeout.millis() + p.max_backoff.millis()));
+  return std::chrono::milliseconds(std::min<int64_t>(longest, 120'000));
+}
+
 }  // namespace
 
 int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -252,9 +271,10 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
     sinks.push_back(std::move(file));
     return sinks.back().get();
   };
-  std::array<LineSink*, 3> streams{};
-  const std::array<const std::string*, 3> targets = {
-      &settings.outputs.emissions, &settings.outputs.datapoints, &settings.outputs.dead_letters};
+  std::array<LineSink*, 4> streams{};
+  const std::array<const std::string*, 4> targets = {
+      &settings.outputs.emissions, &settings.outputs.datapoints, &settings.outputs.dead_letters,
+      &settings.outputs.actions};
   for (size_t i = 0; i < streams.size(); ++i) {
     pipeline::Result<LineSink*> sink = open_sink(*targets.at(i));
     if (!sink.is_ok()) {
@@ -275,9 +295,36 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
   }
   std::atomic<uint64_t> evaluations{0};
   std::map<std::string, uint64_t> transitions;  // By new state, every task's.
-  const LiveTaskContext context{&config,      streams[0], streams[1],
-                                streams[2],   &board,     &transitions,
-                                &evaluations, shards,     evaluation_step(config)};
+
+  // Action delivery: its own threads, one per target; evaluation only hands actions over.
+  connectors::ConnectorEnvironment connector_env;
+  connector_env.default_region = settings.region;
+  connector_env.aws_endpoints = settings.actions.aws_endpoints;
+  connector_env.aws_credentials = aws_credentials_source();
+  auto dispatcher_created = connectors::ActionDispatcher::create(
+      {settings.actions, connectors::connector_factory(connector_env), metrics.registry(),
+       [&err](std::string_view line) {
+         err << "trailwatch run: " << line << "\n";
+       }});
+  if (!dispatcher_created.is_ok()) {
+    err << "trailwatch run: " << dispatcher_created.status().message() << "\n";
+    return kExitInvalidConfig;
+  }
+  const std::unique_ptr<connectors::ActionDispatcher> dispatcher =
+      std::move(dispatcher_created).value();
+  const LiveTaskContext context{&config,      streams[0],      streams[1],
+                                streams[2],   &board,          &transitions,
+                                &evaluations, shards,          evaluation_step(config),
+                                streams[3],   dispatcher.get()};
+  // Deliveries that failed for good go to the dead-letter output (from this thread: sinks are
+  // not shared with the delivery threads).
+  const auto write_failed_deliveries = [&] {
+    for (const connectors::DeliveryFailure& failure : dispatcher->take_failures()) {
+      if (streams[2] != nullptr) {
+        streams[2]->write(failure.request.key, connectors::format_delivery_failure(failure));
+      }
+    }
+  };
 
   // HTTP endpoint, first: a long restore must not fail the liveness probe.
   enum class Phase : int { kRestoring, kAssigning, kReady };
@@ -676,6 +723,7 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
     } else if (!evaluating_since) {
       evaluating_since = read_at;
     }
+    write_failed_deliveries();
     if (records > 0 || all_idle || undelivered > 0) {
       // Emissions are delivered at once (latency); offsets are committed only after what they
       // caused is durable: here without a state store, after the next checkpoint with one.
@@ -747,6 +795,17 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
     }
   }
   runtime_finished = ends_with_input;
+  if (ends_with_input) {
+    // The run is complete: let the actions it caused reach their targets (bounded: a dead target
+    // must not hold the exit; what is left was emitted after the last checkpoint and is emitted
+    // again by a run that resumes from it).
+    if (!dispatcher->wait_idle(drain_timeout(settings.actions))) {
+      err << "trailwatch run: actions still pending at exit: " << dispatcher->pending().size()
+          << "\n";
+    }
+  }
+  dispatcher->stop();
+  write_failed_deliveries();
   if (!flush_outputs()) {
     code = kExitIoError;
   } else if (!has_store) {

@@ -145,6 +145,11 @@ Result<std::string> resolve_value(std::string_view property, std::string_view va
 
 }  // namespace
 
+Result<std::string> resolve_references(std::string_view name, std::string_view value) {
+  bool had_reference = false;
+  return resolve_value(name, value, &had_reference);
+}
+
 KafkaProperties::KafkaProperties(
     std::initializer_list<std::pair<std::string, std::string>> entries) {
   for (const auto& [name, value] : entries) {

@@ -30,6 +30,11 @@
 
 namespace tw::connectors {
 
+/// Replaces the `${env:NAME}` / `${file:/path}` references in one value (as KafkaProperties
+/// resolves its values). `name` labels errors ("property 'NAME': ..."); they never hold the
+/// secret. Used for every secret trailwatch reads from its configuration.
+pipeline::Result<std::string> resolve_references(std::string_view name, std::string_view value);
+
 class KafkaProperties {
  public:
   /// The text that replaces a hidden value in `redacted()`.

@@ -1,7 +1,8 @@
 // Golden replay tests: every folder under tests/replay/ holds a configuration (alarms.json), its
 // inputs (input*.jsonl / input*.json / input*.log / input*.gz, read in name order, or the
 // configuration's own inputs when there are none) and the complete expected outputs
-// (expected_events.jsonl, expected_datapoints.jsonl, expected_dead_letters.jsonl). The replay
+// (expected_events.jsonl, expected_datapoints.jsonl, expected_dead_letters.jsonl,
+// expected_actions.jsonl: every action that became due, with its idempotency key). The replay
 // runs through the same runtime as live mode and must reproduce every byte.
 //
 // To regenerate after an intended change: TW_UPDATE_GOLDEN=1 ctest -R Golden, then review the
@@ -64,6 +65,7 @@ TEST_P(GoldenReplay, ReproducesExpectedOutputsExactly) {
   compare_or_update(dir / "expected_events.jsonl", run.events, "events");
   compare_or_update(dir / "expected_datapoints.jsonl", run.datapoints, "datapoints");
   compare_or_update(dir / "expected_dead_letters.jsonl", run.dead_letters, "dead letters");
+  compare_or_update(dir / "expected_actions.jsonl", run.actions, "actions");
   // The same run with several shards writes the same bytes.
   const ReplayRun sharded =
       run_replay(work / "sharded", "alarms.json", inputs, {"--quiet", "--shards", "3"});
@@ -71,6 +73,7 @@ TEST_P(GoldenReplay, ReproducesExpectedOutputsExactly) {
   EXPECT_EQ(sharded.events, run.events);
   EXPECT_EQ(sharded.datapoints, run.datapoints);
   EXPECT_EQ(sharded.dead_letters, run.dead_letters);
+  EXPECT_EQ(sharded.actions, run.actions);
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, GoldenReplay, ::testing::ValuesIn(golden_cases()),

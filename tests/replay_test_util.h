@@ -17,6 +17,7 @@ struct ReplayRun {
   std::string events;
   std::string datapoints;
   std::string dead_letters;
+  std::string actions;
   std::string stderr_text;
 };
 
@@ -35,9 +36,10 @@ inline ReplayRun run_replay(const std::filesystem::path& work_dir, const std::st
   const auto events = work_dir / "events.jsonl";
   const auto datapoints = work_dir / "datapoints.jsonl";
   const auto dead = work_dir / "dead-letters.jsonl";
-  std::vector<std::string> args = {"--config",       config,         "--output",
-                                   events.string(),  "--datapoints", datapoints.string(),
-                                   "--dead-letters", dead.string()};
+  const auto actions = work_dir / "actions.jsonl";
+  std::vector<std::string> args = {
+      "--config",          config,           "--output",    events.string(), "--datapoints",
+      datapoints.string(), "--dead-letters", dead.string(), "--actions",     actions.string()};
   for (const std::string& input : inputs) {
     args.push_back("--input");
     args.push_back(input);
@@ -50,6 +52,7 @@ inline ReplayRun run_replay(const std::filesystem::path& work_dir, const std::st
   run.events = read_file(events);
   run.datapoints = read_file(datapoints);
   run.dead_letters = read_file(dead);
+  run.actions = read_file(actions);
   run.stderr_text = err.str();
   return run;
 }
