@@ -231,6 +231,7 @@ class ActionDispatcher::Impl {
     std::unique_ptr<ActionConnector> connector;
     TokenBucket bucket{0, 1, Clock::now()};
     std::deque<Item> queue;
+    std::set<std::string, std::less<>> queued_keys;  ///< Keys in `queue`.
     bool busy = false;  ///< The queue's front is being attempted.
     std::thread thread;
     prometheus::Counter* retries = nullptr;
@@ -299,7 +300,13 @@ class ActionDispatcher::Impl {
       count(target->name, "queue_full");
       return;
     }
+    if (target->queued_keys.contains(request->key)) {
+      // Emitted again after a restore (the checkpoint listed it, the replayed input made it
+      // again): one delivery is enough.
+      return;
+    }
     const auto now = Clock::now();
+    target->queued_keys.insert(request->key);
     target->queue.push_back(Item{std::move(request), 0, now, now});
     update_depth(*target);
     lock.unlock();
@@ -319,6 +326,12 @@ class ActionDispatcher::Impl {
         continue;
       }
       const auto now = Clock::now();
+      {
+        const std::lock_guard lock(mutex_);
+        if (!target->queued_keys.insert(p.request.key).second) {
+          continue;
+        }
+      }
       by_target[target].push_back(
           Item{std::make_shared<const ActionRequest>(std::move(p.request)), p.attempts, now, now});
     }
@@ -554,6 +567,7 @@ class ActionDispatcher::Impl {
       if (target.latency != nullptr) {
         target.latency->Observe(std::chrono::duration<double>(now - item.submitted).count());
       }
+      target.queued_keys.erase(item.request->key);
       target.queue.pop_front();
       update_depth(target);
       count(target.name, outcome);

@@ -4,6 +4,7 @@
 #include <prometheus/registry.h>
 
 #include <atomic>
+#include <future>
 #include <mutex>
 
 #include "connectors/http_server.h"
@@ -84,6 +85,9 @@ class ScriptedConnector final : public ActionConnector {
   explicit ScriptedConnector(std::vector<AttemptResult> script) : script_(std::move(script)) {}
 
   AttemptResult attempt(const ActionRequest& r, int attempt) override {
+    if (gate.valid()) {
+      gate.wait();  // Held until the test lets attempts finish.
+    }
     const std::lock_guard lock(mutex_);
     calls.emplace_back(r.key, attempt);
     if (script_.empty()) {
@@ -98,6 +102,7 @@ class ScriptedConnector final : public ActionConnector {
 
   std::mutex mutex_;
   std::vector<std::pair<std::string, int>> calls;
+  std::shared_future<void> gate;
 
  private:
   std::vector<AttemptResult> script_;
@@ -257,9 +262,14 @@ TEST(ActionDispatcher, BoundsTheQueueAndCountsUnroutedActions) {
 }
 
 TEST(ActionDispatcher, RestoresPendingActionsAheadOfNewOnes) {
+  std::promise<void> open;
   Rig rig({}, fast_policy());
-  rig.dispatcher->restore({{"t", 1, request("old")}});
+  rig.connector->gate = open.get_future().share();
+  rig.dispatcher->restore({{"t", 1, request("old")}, {"t", 0, request("old")}});
+  // The replayed input emits it again while it is still queued: delivered once.
+  rig.dispatcher->submit(std::make_shared<ActionRequest>(request("old")));
   rig.dispatcher->submit(std::make_shared<ActionRequest>(request("new")));
+  open.set_value();
   ASSERT_TRUE(rig.dispatcher->wait_idle(std::chrono::seconds(10)));
   const std::vector<std::pair<std::string, int>> expected{{"old", 2}, {"new", 1}};
   EXPECT_EQ(rig.connector->calls, expected);  // The restored one continues its attempt count.
