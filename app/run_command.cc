@@ -799,7 +799,12 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
     // The run is complete: let the actions it caused reach their targets (bounded: a dead target
     // must not hold the exit; what is left was emitted after the last checkpoint and is emitted
     // again by a run that resumes from it).
-    if (!dispatcher->wait_idle(drain_timeout(settings.actions))) {
+    const std::chrono::milliseconds drain = drain_timeout(settings.actions);
+    if (const size_t pending = dispatcher->pending().size(); pending > 0) {
+      err << "trailwatch run: waiting up to " << drain.count() / 1000 << " s for " << pending
+          << " pending action(s)\n";
+    }
+    if (!dispatcher->wait_idle(drain)) {
       err << "trailwatch run: actions still pending at exit: " << dispatcher->pending().size()
           << "\n";
     }

@@ -18,6 +18,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/replay_test_util.h"  // read_file
+
 extern char** environ;
 
 namespace tw::testing {
@@ -34,13 +36,6 @@ inline std::vector<std::string> read_lines(const fs::path& path) {
     }
   }
   return lines;
-}
-
-inline std::string read_file(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 // A `trailwatch run` child process, stopped with SIGTERM by its owner.
