@@ -11,13 +11,14 @@ PACKAGES=(
   libsimdjson-dev nlohmann-json3-dev zlib1g-dev
   # OpenSSL's libcrypto: SHA-256/HMAC for SigV4 and webhook signatures (libcurl pulls it in too).
   libssl-dev
-  # Live mode: Kafka client (its in-process mock cluster serves the tests), Prometheus metrics and
-  # the HTTP endpoint.
-  librdkafka-dev prometheus-cpp-dev libcivetweb-dev
-  # Tests and benchmarks (libcurl: the HTTP client of the endpoint tests).
-  libgtest-dev libgmock-dev googletest libbenchmark-dev libcurl4-openssl-dev
-  # Integration tests and benchmarks against real peers: kcat (Kafka CLI), a Prometheus server.
-  kcat prometheus
+  # Live mode: Kafka client (its in-process mock cluster serves the tests), Prometheus metrics,
+  # the HTTP endpoint, and libcurl, the action connectors' HTTP(S) client.
+  librdkafka-dev prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev
+  # Tests and benchmarks.
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  # Integration tests and benchmarks against real peers: kcat (Kafka CLI), a Prometheus server,
+  # an Alertmanager.
+  kcat prometheus prometheus-alertmanager
 )
 if [[ "${TW_WITH_LINT:-0}" == "1" ]]; then
   PACKAGES+=(clang-format-16 clang-tidy-16)
