@@ -261,6 +261,21 @@ TEST(ActionDispatcher, BoundsTheQueueAndCountsUnroutedActions) {
   rig.dispatcher->stop();
 }
 
+TEST(ActionDispatcher, SpacesDeliveriesByTheTargetsRateLimit) {
+  DeliveryPolicy policy = fast_policy();
+  policy.rate_per_second = 20;  // One every 50 ms once the burst of 2 is spent.
+  policy.burst = 2;
+  Rig rig({}, policy);
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 6; ++i) {
+    rig.dispatcher->submit(std::make_shared<ActionRequest>(request("k" + std::to_string(i))));
+  }
+  ASSERT_TRUE(rig.dispatcher->wait_idle(std::chrono::seconds(10)));
+  // 2 at once, then 4 more at 50 ms intervals: at least 200 ms.
+  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(190));
+  EXPECT_EQ(rig.connector->calls.size(), 6U);
+}
+
 TEST(ActionDispatcher, RestoresPendingActionsAheadOfNewOnes) {
   std::promise<void> open;
   Rig rig({}, fast_policy());
