@@ -78,9 +78,11 @@ std::chrono::milliseconds timeout_of(const ActionTargetConfig& target) {
 
 class WebhookConnector final : public ActionConnector {
  public:
-  WebhookConnector(const ActionTargetConfig& target, WebhookFormat format, HttpHeaders headers,
-                   std::string secret, std::string routing_key, ConnectorEnvironment env)
+  WebhookConnector(const ActionTargetConfig& target, std::string url, WebhookFormat format,
+                   HttpHeaders headers, std::string secret, std::string routing_key,
+                   ConnectorEnvironment env)
       : target_(target),
+        url_(std::move(url)),
         format_(format),
         headers_(std::move(headers)),
         secret_(std::move(secret)),
@@ -103,7 +105,10 @@ class WebhookConnector final : public ActionConnector {
       return "send nothing";
     }
     // The body of a pagerduty event holds the routing key.
-    return call->method + " " + target_.url + " " +
+    // A URL given as a reference is a secret (a Slack webhook's is): never printed.
+    const std::string shown =
+        target_.url.starts_with("${") ? "(URL from " + target_.url + ")" : target_.url;
+    return call->method + " " + shown + " " +
            (format_ == WebhookFormat::kPagerDuty ? std::string("(pagerduty event)") : call->body);
   }
 
@@ -124,7 +129,7 @@ class WebhookConnector final : public ActionConnector {
     }
     HttpClientRequest call;
     call.method = target_.method;
-    call.url = target_.url;
+    call.url = url_;
     call.timeout = timeout_of(target_);
     call.headers.emplace_back("Content-Type", body->content_type);
     for (const HttpHeader& h : body->headers) {
@@ -147,6 +152,7 @@ class WebhookConnector final : public ActionConnector {
   }
 
   ActionTargetConfig target_;
+  std::string url_;  ///< Resolved.
   WebhookFormat format_;
   HttpHeaders headers_;
   std::string secret_;
@@ -619,8 +625,14 @@ pipeline::Result<std::unique_ptr<ActionConnector>> make_action_connector(
       if (!target.routing_key.empty()) {
         TW_ASSIGN_OR_RETURN(routing_key, resolve_references("routing_key", target.routing_key));
       }
-      return std::unique_ptr<ActionConnector>(std::make_unique<WebhookConnector>(
-          target, *format, std::move(headers), std::move(secret), std::move(routing_key), env));
+      TW_ASSIGN_OR_RETURN(std::string url, resolve_references("url", target.url));
+      if (!url.starts_with("http://") && !url.starts_with("https://")) {
+        return pipeline::invalid_argument("the URL (from " + target.url +
+                                          ") is not an http:// or https:// URL");
+      }
+      return std::unique_ptr<ActionConnector>(
+          std::make_unique<WebhookConnector>(target, std::move(url), *format, std::move(headers),
+                                             std::move(secret), std::move(routing_key), env));
     }
     case ActionTargetConfig::Type::kAlertmanager:
       return std::unique_ptr<ActionConnector>(std::make_unique<AlertmanagerConnector>(target, env));

@@ -750,8 +750,7 @@ TEST(ParseConfig, RejectsAlarmDescriptionLongerThan1024Characters) {
 }
 
 TEST(ParseConfig, RejectsMoreThanFiveActionsPerList) {
-  const std::string six =
-      R"(["arn:a1", "arn:a2", "arn:a3", "arn:a4", "arn:a5", "arn:a6"])";
+  const std::string six = R"(["arn:a1", "arn:a2", "arn:a3", "arn:a4", "arn:a5", "arn:a6"])";
   EXPECT_TRUE(one_problem(parse(one_alarm({{"AlarmActions", six}})), at("/AlarmActions"),
                           "has 6 actions; at most 5"));
   EXPECT_TRUE(one_problem(parse(one_alarm({{"OKActions", six}})), at("/OKActions"), "at most 5"));
@@ -1379,10 +1378,10 @@ TEST(ParseConfig, RejectsNegativeSuppressorPeriods) {
 }
 
 TEST(ParseConfig, RejectsMoreThanFiveCompositeActions) {
-  EXPECT_TRUE(
-      one_problem(parse(one_composite(
+  EXPECT_TRUE(one_problem(
+      parse(one_composite(
           {{"OKActions", R"(["arn:a", "arn:b", "arn:c", "arn:d", "arn:e", "arn:f"])"}})),
-                  "/CompositeAlarms/0/OKActions", "at most 5"));
+      "/CompositeAlarms/0/OKActions", "at most 5"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1718,20 +1717,28 @@ TEST(ParseConfig, ReportsWhatIsWrongWithAnActionTarget) {
   };
   EXPECT_TRUE(one_problem(target(R"({"type": "webhok", "url": "http://x"})"),
                           "/trailwatch/actions/targets/t/type", "did you mean \"webhook\"?"));
-  EXPECT_TRUE(one_problem(target(R"({"type": "webhook"})"), "/trailwatch/actions/targets/t",
-                          "url"));
+  EXPECT_TRUE(
+      one_problem(target(R"({"type": "webhook"})"), "/trailwatch/actions/targets/t", "url"));
   EXPECT_TRUE(one_problem(target(R"({"type": "webhook", "url": "ftp://x"})"),
-                          "/trailwatch/actions/targets/t/url", "is not an http:// or https:// URL"));
+                          "/trailwatch/actions/targets/t/url",
+                          "is not an http:// or https:// URL"));
   EXPECT_TRUE(one_problem(target(R"({"type": "webhook", "url": "http://x", "secret": "hunter2"})"),
                           "/trailwatch/actions/targets/t/secret", "must be a reference"));
-  EXPECT_TRUE(one_problem(target(R"({"type": "webhook", "url": "http://x", "format": "pagerduty"})"),
-                          "/trailwatch/actions/targets/t", "routing_key"));
+  EXPECT_TRUE(
+      one_problem(target(R"({"type": "webhook", "url": "http://x", "format": "pagerduty"})"),
+                  "/trailwatch/actions/targets/t", "routing_key"));
   EXPECT_TRUE(one_problem(target(R"({"type": "webhook", "url": "http://x", "replicas": 2})"),
                           "/trailwatch/actions/targets/t/replicas", "a webhook target"));
+  EXPECT_TRUE(loads(target(R"({"type": "webhook", "url": "${env:SLACK_WEBHOOK_URL}"})")));
+  EXPECT_TRUE(one_problem(target(R"({"type": "webhook", "url": "${vault:x}"})"),
+                          "/trailwatch/actions/targets/t/url", "is a reference"));
+  EXPECT_TRUE(one_problem(target(R"({"type": "alertmanager", "url": "${env:AM}"})"),
+                          "/trailwatch/actions/targets/t/url", "is not an http:// or https://"));
   EXPECT_TRUE(one_problem(target(R"({"type": "kubernetes_scale", "name": "web"})"),
                           "/trailwatch/actions/targets/t", "max_replicas"));
   EXPECT_TRUE(one_problem(
-      target(R"({"type": "kubernetes_scale", "name": "web", "min_replicas": 5, "max_replicas": 3})"),
+      target(
+          R"({"type": "kubernetes_scale", "name": "web", "min_replicas": 5, "max_replicas": 3})"),
       "/trailwatch/actions/targets/t/min_replicas", "must not be more than max_replicas"));
   EXPECT_TRUE(one_problem(target(R"({"type": "ec2", "operation": "hibernate"})"),
                           "/trailwatch/actions/targets/t/operation", "stop, terminate, reboot"));
@@ -1744,9 +1751,9 @@ TEST(ParseConfig, ReportsWhatIsWrongWithAnActionTarget) {
       target(R"({"type": "webhook", "url": "http://x", "delivery": {"initial_backoff_ms": 5000,
                                                                     "max_backoff_ms": 1000}})"),
       "/trailwatch/actions/targets/t/delivery", "must not be less than initial_backoff_ms"));
-  EXPECT_TRUE(one_problem(
-      target(R"({"type": "webhook", "url": "http://x", "headers": {"X-A": "1\n2"}})"),
-      "/trailwatch/actions/targets/t/headers/X-A", "control characters"));
+  EXPECT_TRUE(
+      one_problem(target(R"({"type": "webhook", "url": "http://x", "headers": {"X-A": "1\n2"}})"),
+                  "/trailwatch/actions/targets/t/headers/X-A", "control characters"));
 }
 
 TEST(ParseConfig, ActionListsNameTargetsOrArns) {
@@ -1759,7 +1766,8 @@ TEST(ParseConfig, ActionListsNameTargetsOrArns) {
   };
   EXPECT_TRUE(loads(parse(with_actions(
       R"(["hook", "arn:aws:sns:us-east-1:1:t", "arn:aws:automate:us-east-1:ec2:stop"])"))));
-  EXPECT_TRUE(one_problem(parse(with_actions(R"(["hook", "hok"])")), "/MetricAlarms/0/AlarmActions/1",
+  EXPECT_TRUE(one_problem(parse(with_actions(R"(["hook", "hok"])")),
+                          "/MetricAlarms/0/AlarmActions/1",
                           "neither an ARN nor the name of a target"));
 }
 

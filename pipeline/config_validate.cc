@@ -221,7 +221,7 @@ constexpr std::array<std::string_view, 10> kInputKeys = {
 };
 
 constexpr std::array<std::string_view, 4> kOutputKeys = {"emissions", "dead_letters", "datapoints",
-                                                        "actions"};
+                                                         "actions"};
 
 constexpr std::array<std::string_view, 5> kSimpleStatistics = {"SampleCount", "Average", "Sum",
                                                                "Minimum", "Maximum"};
@@ -2165,8 +2165,8 @@ void Validator::delivery(const Json& value, const std::string& pointer, Delivery
     } else if (key == "rate_per_second") {
       if (const auto rate = number_value(field, field_pointer)) {
         if (*rate < 0 || *rate > 100'000) {
-          problem(field_pointer, "must be between 0 (unlimited) and 100000, got " +
-                                     format_number(*rate));
+          problem(field_pointer,
+                  "must be between 0 (unlimited) and 100000, got " + format_number(*rate));
         } else {
           out.rate_per_second = *rate;
         }
@@ -2258,7 +2258,8 @@ void Validator::action_target(const Json& value, const std::string& pointer,
     return;
   }
   if (!value.contains("type")) {
-    missing_key(pointer, "type", "one of webhook, alertmanager, kubernetes_scale, ec2, autoscaling");
+    missing_key(pointer, "type",
+                "one of webhook, alertmanager, kubernetes_scale, ec2, autoscaling");
     return;
   }
   const auto type_name = string_value(value["type"], json_pointer_child(pointer, "type"));
@@ -2313,6 +2314,16 @@ void Validator::action_target(const Json& value, const std::string& pointer,
       if (auto path = path_value(field, at, 1)) {
         (key == "ca_file" ? out.ca_file : out.token_file) = std::move(*path);
       }
+    } else if (key == "url" && out.type == Type::kWebhook && field.is_string() &&
+               field.get<std::string>().starts_with("${")) {
+      // A webhook URL can be the secret itself (Slack's): then it comes from a reference.
+      const std::string url = field.get<std::string>();
+      if ((url.starts_with("${env:") || url.starts_with("${file:")) && url.ends_with("}") &&
+          url.size() <= kMaxUrlChars) {
+        out.url = url;
+      } else {
+        problem(at, "a URL from a secret is a reference, ${env:NAME} or ${file:/path}");
+      }
     } else if (key == "url" || key == "api_server") {
       if (auto url = url_value(field, at)) {
         (key == "url" ? out.url : out.api_server) = std::move(*url);
@@ -2340,11 +2351,9 @@ void Validator::action_target(const Json& value, const std::string& pointer,
       }
       for (auto h = field.begin(); h != field.end(); ++h) {
         const std::string header_pointer = json_pointer_child(at, h.key());
-        const bool name_ok =
-            !h.key().empty() && h.key().size() <= 256 &&
-            std::all_of(h.key().begin(), h.key().end(), [](char c) {
-              return is_identifier_char(c) || c == '-';
-            });
+        const bool name_ok = !h.key().empty() && h.key().size() <= 256 &&
+                             std::all_of(h.key().begin(), h.key().end(),
+                                         [](char c) { return is_identifier_char(c) || c == '-'; });
         if (!name_ok) {
           problem(header_pointer, "is not a header name (letters, digits, '-' and '_')");
           continue;
@@ -2372,8 +2381,9 @@ void Validator::action_target(const Json& value, const std::string& pointer,
       // A secret is written as a reference so that the configuration itself holds none.
       if (!(secret->starts_with("${env:") || secret->starts_with("${file:")) ||
           !secret->ends_with("}")) {
-        problem(at, "must be a reference, ${env:NAME} or ${file:/path}, so that the "
-                    "configuration holds no secret");
+        problem(at,
+                "must be a reference, ${env:NAME} or ${file:/path}, so that the "
+                "configuration holds no secret");
         continue;
       }
       (key == "secret" ? out.secret : out.routing_key) = std::move(*secret);
@@ -2382,7 +2392,8 @@ void Validator::action_target(const Json& value, const std::string& pointer,
         if (contains(kPagerDutySeverities, *severity)) {
           out.severity = std::move(*severity);
         } else {
-          problem(at, quote_value(*severity) + " is not one of " + join(kPagerDutySeverities, ", "));
+          problem(at,
+                  quote_value(*severity) + " is not one of " + join(kPagerDutySeverities, ", "));
         }
       }
     } else if (key == "resend_interval_seconds") {
@@ -2434,11 +2445,10 @@ void Validator::action_target(const Json& value, const std::string& pointer,
       }
     } else if (key == "operation") {
       if (auto operation = string_value(field, at)) {
-        const bool ok = out.type == Type::kEc2
-                            ? (*operation == "stop" || *operation == "terminate" ||
-                               *operation == "reboot")
-                            : (*operation == "execute_policy" ||
-                               *operation == "set_desired_capacity");
+        const bool ok =
+            out.type == Type::kEc2
+                ? (*operation == "stop" || *operation == "terminate" || *operation == "reboot")
+                : (*operation == "execute_policy" || *operation == "set_desired_capacity");
         if (ok) {
           out.operation = std::move(*operation);
         } else {
@@ -2488,7 +2498,8 @@ void Validator::action_target(const Json& value, const std::string& pointer,
               "the pagerduty format needs the integration key");
       break;
     case Type::kAlertmanager:
-      require("url", !out.url.empty(), "the Alertmanager's base URL, e.g. http://alertmanager:9093");
+      require("url", !out.url.empty(),
+              "the Alertmanager's base URL, e.g. http://alertmanager:9093");
       break;
     case Type::kKubernetesScale:
       require("name", !out.workload.empty(), "the Deployment or StatefulSet to scale");
@@ -2514,15 +2525,13 @@ void Validator::action_target(const Json& value, const std::string& pointer,
         require("policy", !out.policy.empty(), "the policy name or ARN to execute");
       } else if (out.operation == "set_desired_capacity") {
         require("group", !out.group.empty(), "the Auto Scaling group to resize");
-        require("desired_capacity", value.contains("desired_capacity"),
-                "the capacity to set");
+        require("desired_capacity", value.contains("desired_capacity"), "the capacity to set");
       }
       break;
   }
 }
 
-void Validator::check_action_references(const std::string& alarm_pointer,
-                                        std::string_view list_key,
+void Validator::check_action_references(const std::string& alarm_pointer, std::string_view list_key,
                                         const std::vector<std::string>& actions) {
   for (size_t i = 0; i < actions.size(); ++i) {
     const std::string& action = actions[i];
