@@ -22,6 +22,7 @@ echo "== trailwatch replay --config quickstart/alarms.json"
 "$tw" replay --config quickstart/alarms.json \
   --output "$out/events.jsonl" \
   --datapoints "$out/datapoints.jsonl" \
+  --actions "$out/actions.jsonl" \
   --dead-letters "$out/dead-letters.jsonl"
 
 echo
@@ -34,3 +35,7 @@ echo
 echo "== state changes: $out/events.jsonl (one CloudWatch Alarm State Change event per line), in short:"
 sed -E 's/.*"time":"[0-9-]+T([0-9:]+)Z".*"alarmName":"([^"]*)","state":\{"value":"([A-Z_]+)".*"previousState":\{"value":"([A-Z_]+)".*/\1  \2: \4 -> \3/' \
   "$out/events.jsonl"
+echo
+echo "== actions that became due: $out/actions.jsonl (what would have been delivered), in short:"
+sed -E 's/.*"time":"[0-9-]+T([0-9:]+)\.000Z","key":"([^"]*)".*"alarmName":"([^"]*)".*"state":"([A-Z_]+)".*"action":"([^"]*)".*/\1  \3 -> \4: \5  (key \2)/' \
+  "$out/actions.jsonl"
