@@ -70,7 +70,7 @@ AttemptResult classify_response(const HttpClientResponse& response, size_t body_
 /// Builds the connector of `target`. Fails for what cannot work (a secret reference that does
 /// not resolve, no Kubernetes API server outside a cluster), naming what is wrong.
 pipeline::Result<std::unique_ptr<ActionConnector>> make_action_connector(
-    const pipeline::ActionTargetConfig& target, const ConnectorEnvironment& env);
+    const pipeline::ActionTargetConfig& target, const ConnectorEnvironment& given);
 
 /// The factory the dispatcher takes, over `env`.
 ConnectorFactory connector_factory(ConnectorEnvironment env);

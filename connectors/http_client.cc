@@ -159,7 +159,8 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value) {
   if (ec != std::errc() || end != value.data() + value.size() || seconds < 0) {
     return std::nullopt;
   }
-  return std::chrono::seconds(std::min<long long>(seconds, 24 * 3600));
+  constexpr long long kDay = 24LL * 3600;
+  return std::chrono::seconds(std::min(seconds, kDay));
 }
 
 class HttpClient::Impl {
@@ -209,8 +210,13 @@ class HttpClient::Impl {
     curl_slist* headers = nullptr;
     bool has_expect = false;
     for (const auto& [name, value] : request.headers) {
-      const std::string line =
-          value.empty() ? name + ";" : name + ": " + value;  // "Name;" sends an empty value.
+      std::string line = name;
+      if (value.empty()) {
+        line += ';';  // "Name;" sends an empty value.
+      } else {
+        line += ": ";
+        line += value;
+      }
       headers = curl_slist_append(headers, line.c_str());
       has_expect = has_expect || iequals(name, "Expect");
     }
