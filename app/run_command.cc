@@ -24,6 +24,7 @@
 #include "app/output_lines.h"
 #include "app/task_plan.h"
 #include "connectors/action_connectors.h"
+#include "connectors/aws_credentials.h"
 #include "connectors/file_source.h"
 #include "connectors/http_server.h"
 #include "connectors/jsonl_writer.h"
@@ -208,9 +209,17 @@ std::optional<RunArgs> parse_run_args(const std::vector<std::string>& args, std:
   return parsed;
 }
 
-// The credentials of AWS action targets: the default chain, resolved at each call.
-connectors::AwsCredentialsSource aws_credentials_source() {
-  return {};
+// The credentials of AWS action targets: the standard chain, looked up at the first AWS call and
+// refreshed before temporary credentials expire; STS in the settings' Region (or its endpoint).
+connectors::AwsCredentialsSource aws_credentials_source(const pipeline::Settings& settings) {
+  connectors::CredentialEnvironment env;
+  env.region = settings.region;
+  for (const auto& [service, url] : settings.actions.aws_endpoints) {
+    if (service == "sts") {
+      env.sts_endpoint = url;
+    }
+  }
+  return connectors::credentials_source(std::make_shared<connectors::AwsCredentialProvider>(env));
 }
 
 // How long a run that ends with its input waits for its actions: long enough for every attempt
@@ -300,7 +309,7 @@ int run_live(const std::vector<std::string>& args, std::ostream& out, std::ostre
   connectors::ConnectorEnvironment connector_env;
   connector_env.default_region = settings.region;
   connector_env.aws_endpoints = settings.actions.aws_endpoints;
-  connector_env.aws_credentials = aws_credentials_source();
+  connector_env.aws_credentials = aws_credentials_source(settings);
   auto dispatcher_created = connectors::ActionDispatcher::create(
       {settings.actions, connectors::connector_factory(connector_env), metrics.registry(),
        [&err](std::string_view line) {

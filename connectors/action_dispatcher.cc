@@ -18,6 +18,8 @@
 #include <set>
 #include <thread>
 
+#include "connectors/action_payloads.h"
+
 namespace tw::connectors {
 namespace {
 
@@ -100,38 +102,26 @@ ActionRequest load_request(pipeline::StateReader& in) {
 /// The built-in target of an ARN action that has no configured target, or nullopt.
 std::optional<ActionTargetConfig> builtin_target(std::string_view action,
                                                  const pipeline::DeliveryPolicy& policy) {
-  // arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  while (parts.size() < 5) {
-    const size_t colon = action.find(':', start);
-    if (colon == std::string_view::npos) {
-      return std::nullopt;
-    }
-    parts.push_back(action.substr(start, colon - start));
-    start = colon + 1;
-  }
-  const std::string_view resource = action.substr(start);
-  if (parts[0] != "arn") {
-    return std::nullopt;
-  }
   ActionTargetConfig target;
   target.name = std::string(action);
   target.delivery = policy;
-  target.region = std::string(parts[3]);
-  if (parts[2] == "automate" && resource.starts_with("ec2:")) {
-    const std::string_view operation = resource.substr(4);
-    if (operation != "stop" && operation != "terminate" && operation != "reboot") {
+  if (const auto automate = parse_automate_arn(action)) {
+    const auto operation = ec2_operation(automate->action);
+    if (!operation) {
       return std::nullopt;  // recover has no API call we make.
     }
     target.type = ActionTargetConfig::Type::kEc2;
-    target.operation = std::string(operation);
+    target.operation = *operation == Ec2Operation::kStop        ? "stop"
+                       : *operation == Ec2Operation::kTerminate ? "terminate"
+                                                                : "reboot";
+    target.region = automate->region;
     return target;
   }
-  if (parts[2] == "autoscaling" && resource.starts_with("scalingPolicy:")) {
+  if (const auto policy_arn = parse_scaling_policy_arn(action)) {
     target.type = ActionTargetConfig::Type::kAutoScaling;
     target.operation = "execute_policy";
     target.policy = std::string(action);
+    target.region = policy_arn->region;
     return target;
   }
   return std::nullopt;
@@ -232,7 +222,7 @@ class ActionDispatcher::Impl {
     TokenBucket bucket{0, 1, Clock::now()};
     std::deque<Item> queue;
     std::set<std::string, std::less<>> queued_keys;  ///< Keys in `queue`.
-    bool busy = false;  ///< The queue's front is being attempted.
+    bool busy = false;                               ///< The queue's front is being attempted.
     std::thread thread;
     prometheus::Counter* retries = nullptr;
     prometheus::Gauge* depth = nullptr;

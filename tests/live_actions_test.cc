@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "connectors/crypto.h"
+#include "connectors/sigv4.h"
 #include "connectors/test_http_receiver.h"
 #include "tests/child_process.h"
 #include "tests/http_test_client.h"
@@ -79,8 +80,9 @@ class LiveActions : public ::testing::Test {
       "http_listen": "127.0.0.1:0",
       "state": {"store": "directory", "directory": ")" +
                              (dir / "state").string() + R"(", "checkpoint_interval_seconds": 1},
-      "actions": {"targets": {")" +
-                             target + "\": " + target_json + "}}},\n" + alarms_json(target) + "}";
+      "actions": {"targets": {)" +
+                             (target_json.empty() ? "" : "\"" + target + "\": " + target_json) +
+                             "}}},\n" + alarms_json(target) + "}";
     const fs::path path = dir / name;
     std::ofstream(path) << text;
     return path;
@@ -204,6 +206,73 @@ TEST_F(LiveActions, AKilledWorkerDeliversItsPendingActionsAfterRestart) {
   for (const auto& [key, count] : delivered) {
     EXPECT_TRUE(expected.contains(key)) << "an action replay does not know: " << key;
   }
+}
+
+TEST_F(LiveActions, RebootsTheAlarmsInstanceThroughASignedEc2CallWithEnvironmentCredentials) {
+  // The alarms name CloudWatch's EC2 action ARN; no target is configured: the built-in EC2
+  // connector acts on the InstanceId dimension, with credentials and endpoint from the
+  // environment, as in a pod.
+  TestHttpReceiver ec2;
+  ec2.set_script([](const testing::ReceivedRequest&, size_t) {
+    return ScriptedReply::ok(
+        R"(<RebootInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">)"
+        "<requestId>59dbff89-35bd-4eac-99ed-be587EXAMPLE</requestId><return>true</return>"
+        "</RebootInstancesResponse>",
+        "text/xml");
+  });
+  ASSERT_TRUE(ec2.start());
+  // NOLINTBEGIN(concurrency-mt-unsafe): set before the worker is spawned; nothing else runs.
+  ::setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 1);
+  ::setenv("AWS_SESSION_TOKEN", "SESSIONTOKENEXAMPLE", 1);
+  ::setenv("AWS_ENDPOINT_URL_EC2", ec2.url("").c_str(), 1);
+  const std::string action = "arn:aws:automate:eu-west-1:ec2:reboot";
+  const fs::path config = write_config("run.json", action, "");
+  testing::Worker worker(config, dir_.path() / "worker.log");
+  const int exit_code = worker.wait(60s);
+  for (const char* name : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                           "AWS_ENDPOINT_URL_EC2"}) {
+    ::unsetenv(name);
+  }
+  // NOLINTEND(concurrency-mt-unsafe)
+  ASSERT_EQ(exit_code, 0) << testing::read_file(dir_.path() / "worker.log");
+
+  const std::map<std::string, std::string> expected = expected_actions(config);
+  std::set<std::string> metric_alarm_keys;
+  for (const auto& [key, alarm] : expected) {
+    if (alarm != "service-degraded") {  // A composite has no InstanceId to act on.
+      metric_alarm_keys.insert(key);
+    }
+  }
+  std::set<std::string> delivered;
+  for (const testing::ReceivedRequest& r : ec2.requests()) {
+    EXPECT_EQ(r.method, "POST");
+    EXPECT_EQ(r.target, "/");
+    EXPECT_EQ(r.body, "Action=RebootInstances&Version=2016-11-15&InstanceId.1=i-0abc");
+    EXPECT_EQ(r.header("X-Amz-Security-Token"), "SESSIONTOKENEXAMPLE");
+    // The server's check: recompute the signature from the request as received.
+    connectors::SigV4Request received{r.method,
+                                      "/",
+                                      "",
+                                      {{"Content-Type", r.header("Content-Type")},
+                                       {"Host", r.header("Host")},
+                                       {"X-Amz-Date", r.header("X-Amz-Date")},
+                                       {"X-Amz-Security-Token", r.header("X-Amz-Security-Token")}},
+                                      r.body};
+    const auto signature = connectors::sign(
+        received,
+        {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "SESSIONTOKENEXAMPLE", {}},
+        "eu-west-1", "ec2", r.header("X-Amz-Date"));
+    ASSERT_TRUE(signature.is_ok()) << signature.status().to_string();
+    EXPECT_EQ(r.header("Authorization"), signature.value().authorization);
+    EXPECT_NE(r.header("Authorization").find("/eu-west-1/ec2/aws4_request"), std::string::npos);
+    delivered.insert(r.header("Idempotency-Key"));
+  }
+  EXPECT_EQ(delivered, metric_alarm_keys) << testing::read_file(dir_.path() / "worker.log");
+  // The composite's actions could not run: dead-lettered with the reason.
+  const std::string dead = testing::read_file(dir_.path() / "dead.jsonl");
+  EXPECT_NE(dead.find(R"("reason":"rejected")"), std::string::npos) << dead;
+  EXPECT_NE(dead.find("no InstanceId dimension"), std::string::npos) << dead;
 }
 
 /// Debian's Alertmanager on loopback, with a route that notifies nobody.
