@@ -327,6 +327,10 @@ class KubernetesScaleConnector final : public ActionConnector {
                    {"Idempotency-Key", request.key}};
     const HttpClientResponse read = client_.send(get);
     AttemptResult read_result = classify_response(read);
+    // 401: the token expired or rotated; the next attempt reads the file again.
+    if (read_result.outcome == Outcome::kFailed && read.status == 401) {
+      read_result.outcome = Outcome::kRetry;
+    }
     if (read_result.outcome != Outcome::kDelivered) {
       read_result.detail = "GET scale: " + read_result.detail;
       return read_result;

@@ -1381,6 +1381,27 @@ TEST_F(KubernetesScaleConnectorTest, ConflictsAreRetriedAndForbiddenIsFinal) {
   EXPECT_EQ(replicas_.load(), 3);
 }
 
+TEST_F(KubernetesScaleConnectorTest, AnExpiredTokenIsRetriedWithTheRotatedOne) {
+  // A bound service-account token expires; the API server answers the GET with 401 until the
+  // kubelet has written the new token, which the next attempt reads.
+  get_status_ = 401;
+  const auto connector = connector_of(target(), environment(clock_));
+  ASSERT_NE(connector, nullptr);
+  const AttemptResult expired = connector->attempt(high_cpu(), 1);
+  EXPECT_EQ(expired.outcome, Outcome::kRetry) << expired.detail;
+  EXPECT_EQ(expired.http_status, 401);
+  get_status_ = 200;
+  (void)dir_.write("token", "eyJhbGciOiJSUzI1NiJ9.token-two\n");
+  const AttemptResult renewed = connector->attempt(high_cpu(), 2);
+  EXPECT_EQ(renewed.outcome, Outcome::kDelivered) << renewed.detail;
+  const auto requests = receiver_.requests();
+  ASSERT_EQ(requests.size(), 3U);
+  EXPECT_EQ(requests[0].header("Authorization"), "Bearer eyJhbGciOiJSUzI1NiJ9.token-one");
+  EXPECT_EQ(requests[1].header("Authorization"), "Bearer eyJhbGciOiJSUzI1NiJ9.token-two");
+  EXPECT_EQ(requests[2].method, "PATCH");
+  EXPECT_EQ(requests[2].header("Authorization"), "Bearer eyJhbGciOiJSUzI1NiJ9.token-two");
+}
+
 TEST_F(KubernetesScaleConnectorTest, AnApiServerWithAnUntrustedCertificateIsNotRetried) {
   ActionTargetConfig t = target();
   t.ca_file = kTlsDir + "other-ca.crt";
