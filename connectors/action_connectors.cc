@@ -260,8 +260,10 @@ class AlertmanagerConnector final : public ActionConnector {
 
   std::string fire_body(const pipeline::ActionNotice& notice, EventTime since,
                         EventTime now) const {
-    // Prometheus's rule: the alert survives missed re-sends for four intervals.
-    return alertmanager_body(notice, since, now + target_.resend_interval * 4,
+    // Prometheus's rule: the alert survives missed re-sends for four intervals. The window runs
+    // from the later of now and the start: Alertmanager rejects an alert that ends before it
+    // starts (a transition stamped ahead of the wall clock).
+    return alertmanager_body(notice, since, std::max(now, since) + target_.resend_interval * 4,
                              target_.generator_url);
   }
 

@@ -1504,6 +1504,24 @@ TEST_F(AlertmanagerConnectorTest, FireResendResolve) {
   EXPECT_EQ(connector->save_state(), "");
 }
 
+TEST_F(AlertmanagerConnectorTest, AFiringAlertNeverEndsBeforeItStarts) {
+  // The transition is stamped after the wall clock (a producer's clock runs ahead): the alert
+  // still gets its full window from its start, or Alertmanager would reject it (endsAt before
+  // startsAt) and the alarm would never fire there.
+  const ManualClock behind(kTransition.millis() / 1000 - 600);  // 16:32:00, ten minutes earlier.
+  const auto connector = connector_of(target(), environment(behind));
+  ASSERT_NE(connector, nullptr);
+  EXPECT_EQ(connector->attempt(high_cpu(), 1).outcome, Outcome::kDelivered);
+  connector->maintain(behind.now());
+  const auto requests = receiver_.requests();
+  ASSERT_EQ(requests.size(), 2U);
+  for (const ReceivedRequest& r : requests) {
+    EXPECT_NE(r.body.find(times("2023-10-26T16:42:00.123Z", "2023-10-26T16:46:00.123Z")),
+              std::string::npos)
+        << r.body;
+  }
+}
+
 TEST_F(AlertmanagerConnectorTest, AFailedFireIsNotRememberedAsFiring) {
   receiver_.set_script([](const ReceivedRequest&, size_t i) {
     return i == 0 ? ScriptedReply::status_only(503, "unavailable") : ScriptedReply::ok();
