@@ -266,8 +266,10 @@ class AlertmanagerConnector final : public ActionConnector {
 
   std::string fire_body(const pipeline::ActionNotice& notice, EventTime since,
                         EventTime now) const {
-    // Prometheus's rule: the alert survives missed re-sends for four intervals.
-    return alertmanager_body(notice, since, now + target_.resend_interval * 4,
+    // Prometheus's rule: the alert survives missed re-sends for four intervals. The window runs
+    // from the later of now and the start: Alertmanager rejects an alert that ends before it
+    // starts (a transition stamped ahead of the wall clock).
+    return alertmanager_body(notice, since, std::max(now, since) + target_.resend_interval * 4,
                              target_.generator_url);
   }
 
@@ -333,6 +335,10 @@ class KubernetesScaleConnector final : public ActionConnector {
                    {"Idempotency-Key", request.key}};
     const HttpClientResponse read = client_.send(get);
     AttemptResult read_result = classify_response(read);
+    // 401: the token expired or rotated; the next attempt reads the file again.
+    if (read_result.outcome == Outcome::kFailed && read.status == 401) {
+      read_result.outcome = Outcome::kRetry;
+    }
     if (read_result.outcome != Outcome::kDelivered) {
       read_result.detail = "GET scale: " + read_result.detail;
       return read_result;
