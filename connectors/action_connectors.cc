@@ -183,6 +183,9 @@ class AlertmanagerConnector final : public ActionConnector {
       const std::lock_guard lock(mutex_);
       if (notice.new_state == "ALARM") {
         body = fire_body(notice, notice.state_change_time, now);
+      } else if (notice.old_state != "ALARM" && !firing_.contains(notice.alarm_arn)) {
+        // OK <-> INSUFFICIENT_DATA: there is no alert to resolve.
+        return AttemptResult::skipped("no alert firing for " + notice.alarm_name);
       } else {
         body = resolve_body(notice, now);
       }

@@ -1534,6 +1534,21 @@ TEST_F(AlertmanagerConnectorTest, AFailedFireIsNotRememberedAsFiring) {
   EXPECT_EQ(connector->save_state(), "");
 }
 
+TEST_F(AlertmanagerConnectorTest, NothingToResolveBetweenOkAndInsufficientData) {
+  const auto connector = connector_of(target(), environment(clock_));
+  ASSERT_NE(connector, nullptr);
+  ActionRequest ok = high_cpu();
+  ok.notice.new_state = "OK";
+  ok.notice.old_state = "INSUFFICIENT_DATA";
+  EXPECT_EQ(connector->attempt(ok, 1).outcome, Outcome::kSkipped);
+  EXPECT_EQ(receiver_.request_count(), 0U);
+  // Leaving ALARM always resolves, even unknown to this connector (fired before a restart that
+  // lost its state).
+  ok.notice.old_state = "ALARM";
+  EXPECT_EQ(connector->attempt(ok, 1).outcome, Outcome::kDelivered);
+  EXPECT_EQ(receiver_.request_count(), 1U);
+}
+
 TEST_F(AlertmanagerConnectorTest, TheFiringSetSurvivesARestart) {
   std::string state;
   {

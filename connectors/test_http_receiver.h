@@ -328,7 +328,10 @@ class TestHttpReceiver {
     std::string out = "HTTP/1.1 " + std::to_string(reply.status) + " Scripted\r\n";
     out += "Content-Type: " + reply.content_type + "\r\n";
     for (const auto& [k, v] : reply.headers) {
-      out += k + ": " + v + "\r\n";
+      out += k;
+      out += ": ";
+      out += v;
+      out += "\r\n";
     }
     out += "Content-Length: " + std::to_string(reply.body.size()) + "\r\nConnection: close\r\n\r\n";
     out += reply.body;
