@@ -26,6 +26,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -779,6 +780,36 @@ TEST_F(DispatcherDeliveryTest, ARefusingReceiverRestartedOnTheSamePortGetsTheAct
     EXPECT_EQ(results[i].http_status, 0) << i;
     EXPECT_TRUE(results[i].detail.starts_with("connection_failed")) << results[i].detail;
   }
+  EXPECT_EQ(results.back().outcome, Outcome::kDelivered);
+  EXPECT_TRUE(d->take_failures().empty());
+}
+
+TEST_F(DispatcherDeliveryTest, AReceiverDownForAMinuteGetsTheActionWhenItReturns) {
+  // A real outage length: the backoff grows to its cap and the action outlives the outage
+  // (20 attempts with waits of up to 20 s cannot all be spent within a minute, whatever the
+  // jitter draws: the first five waits are capped at 1, 2, 4, 8 and 16 s).
+  const int port = receiver_.port();
+  receiver_.stop();
+  ActionTargetConfig t = target(20);
+  t.delivery.initial_backoff = Duration::seconds(1);
+  t.delivery.max_backoff = Duration::seconds(20);
+  const auto d = dispatcher(t);
+  ASSERT_NE(d, nullptr);
+  const auto down_since = std::chrono::steady_clock::now();
+  d->submit(action(high_cpu()));
+  ASSERT_TRUE(attempts_.wait_for(1));
+  // The outage: a minute of wall time in which the dispatcher keeps failing to connect.
+  std::this_thread::sleep_until(down_since + seconds(60));
+  EXPECT_EQ(d->pending().size(), 1U);
+  EXPECT_TRUE(d->take_failures().empty());
+  ASSERT_TRUE(receiver_.start(port));
+  ASSERT_TRUE(d->wait_idle(seconds(30)));
+  const auto requests = receiver_.requests();
+  ASSERT_EQ(requests.size(), 1U);
+  EXPECT_EQ(requests[0].header("Idempotency-Key"), kKey);
+  const auto results = attempts_.results();
+  EXPECT_GE(results.size(), 5U);   // Retried through the outage...
+  EXPECT_LE(results.size(), 20U);  // ...within the attempts allowed.
   EXPECT_EQ(results.back().outcome, Outcome::kDelivered);
   EXPECT_TRUE(d->take_failures().empty());
 }
