@@ -11,6 +11,7 @@
 #include "connectors/action_payloads.h"
 #include "connectors/crypto.h"
 #include "connectors/kafka_properties.h"
+#include "connectors/process_environment.h"
 #include "pipeline/state_codec.h"
 
 namespace tw::connectors {
@@ -539,11 +540,7 @@ class AwsQueryConnector final : public ActionConnector {
 
 ConnectorEnvironment with_defaults(ConnectorEnvironment env) {
   if (!env.getenv) {
-    env.getenv = [](std::string_view name) -> std::optional<std::string> {
-      // NOLINTNEXTLINE(concurrency-mt-unsafe): trailwatch never calls setenv once threads run.
-      const char* value = std::getenv(std::string(name).c_str());
-      return value == nullptr ? std::nullopt : std::optional<std::string>(value);
-    };
+    env.getenv = &process_environment;
   }
   if (!env.now) {
     env.now = [] {

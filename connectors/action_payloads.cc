@@ -18,6 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include "connectors/percent_encoding.h"
+
 namespace tw::connectors {
 namespace {
 
@@ -352,29 +354,8 @@ std::optional<WebhookBody> pagerduty_webhook(const ActionRequest& request,
 
 // ---- Form encoding -----------------------------------------------------------------------------
 
-bool is_unreserved(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '~';
-}
-
-void append_percent_encoded(std::string& out, char c) {
-  static constexpr std::string_view kHexUpper = "0123456789ABCDEF";
-  const auto u = static_cast<unsigned char>(c);
-  out.push_back('%');
-  out.push_back(kHexUpper[u >> 4U]);
-  out.push_back(kHexUpper[u & 0xFU]);
-}
-
 void append_form_component(std::string& out, std::string_view text) {
-  for (const char c : text) {
-    if (is_unreserved(c)) {
-      out.push_back(c);
-    } else if (c == ' ') {
-      out.push_back('+');
-    } else {
-      append_percent_encoded(out, c);
-    }
-  }
+  append_percent_encoded(out, text, /*keep_slash=*/false, /*space_as_plus=*/true);
 }
 
 std::string_view query_bool(bool value) {
@@ -1470,13 +1451,7 @@ std::string escape_path_segment(std::string_view segment) {
   }
   std::string out;
   out.reserve(segment.size());
-  for (const char c : segment) {
-    if (is_unreserved(c)) {
-      out.push_back(c);
-    } else {
-      append_percent_encoded(out, c);
-    }
-  }
+  append_percent_encoded(out, segment);
   return out;
 }
 

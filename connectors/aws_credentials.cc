@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "connectors/action_payloads.h"
+#include "connectors/process_environment.h"
 #include "pipeline/time.h"
 
 namespace tw::connectors {
@@ -273,11 +274,7 @@ bool is_retryable_http(int status) {
 
 CredentialEnvironment with_defaults(CredentialEnvironment env) {
   if (!env.getenv) {
-    env.getenv = [](std::string_view name) -> std::optional<std::string> {
-      // NOLINTNEXTLINE(concurrency-mt-unsafe): trailwatch never calls setenv once threads run.
-      const char* value = std::getenv(std::string(name).c_str());
-      return value == nullptr ? std::nullopt : std::optional<std::string>(value);
-    };
+    env.getenv = &process_environment;
   }
   if (!env.now) {
     env.now = [] {

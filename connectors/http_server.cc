@@ -21,6 +21,8 @@
 #include <thread>
 #include <utility>
 
+#include "connectors/percent_encoding.h"
+
 namespace tw::connectors {
 
 using pipeline::Status;
@@ -30,42 +32,6 @@ namespace {
 constexpr std::string_view kMethodNotAllowedBody = "method not allowed\n";
 constexpr std::string_view kNotFoundBody = "not found\n";
 constexpr std::string_view kInternalErrorBody = "internal error\n";
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
-std::string decode_component(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '+') {
-      out.push_back(' ');
-      continue;
-    }
-    if (c == '%' && i + 2 < text.size()) {
-      const int hi = hex_digit(text[i + 1]);
-      const int lo = hex_digit(text[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(c);
-  }
-  return out;
-}
 
 struct ListenAddress {
   std::string host;  ///< Dotted IPv4; empty for every interface.
@@ -223,10 +189,10 @@ std::vector<QueryParam> parse_query_string(std::string_view query) {
     }
     const auto eq = piece.find('=');
     if (eq == std::string_view::npos) {
-      params.push_back({decode_component(piece), std::string()});
+      params.push_back({percent_decode(piece, /*plus_is_space=*/true), std::string()});
     } else {
       params.push_back(
-          {decode_component(piece.substr(0, eq)), decode_component(piece.substr(eq + 1))});
+          {percent_decode(piece.substr(0, eq), true), percent_decode(piece.substr(eq + 1), true)});
     }
   }
   return params;

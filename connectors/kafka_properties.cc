@@ -9,6 +9,8 @@
 #include <fstream>
 #include <iterator>
 
+#include "connectors/process_environment.h"
+
 namespace tw::connectors {
 
 using pipeline::Result;
@@ -47,13 +49,12 @@ Result<std::string> read_env(std::string_view property, std::string_view referen
     return pipeline::invalid_argument(prefix(property, reference) +
                                       " is not a valid environment variable name");
   }
-  // NOLINTNEXTLINE(concurrency-mt-unsafe): trailwatch never calls setenv once threads run.
-  const char* value = std::getenv(std::string(name).c_str());
-  if (value == nullptr) {
+  std::optional<std::string> value = process_environment(name);
+  if (!value) {
     return pipeline::not_found(prefix(property, reference) + ": environment variable " +
                                std::string(name) + " is not set");
   }
-  return std::string(value);
+  return std::move(*value);
 }
 
 Result<std::string> read_file(std::string_view property, std::string_view reference,

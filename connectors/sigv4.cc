@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "connectors/crypto.h"
+#include "connectors/percent_encoding.h"
 
 namespace tw::connectors {
 
@@ -19,58 +20,6 @@ using HeaderView = std::pair<std::string_view, std::string_view>;
 constexpr std::string_view kScopeTerminator = "aws4_request";
 constexpr std::size_t kAmzDateLength = 16;  // 20150830T123600Z
 constexpr std::size_t kDateLength = 8;      // 20150830
-
-bool is_unreserved(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '~';
-}
-
-void append_encoded(std::string& out, std::string_view bytes, bool keep_slash) {
-  static constexpr std::string_view kDigits = "0123456789ABCDEF";
-  for (const char c : bytes) {
-    if (is_unreserved(c) || (keep_slash && c == '/')) {
-      out.push_back(c);
-    } else {
-      const auto byte = static_cast<unsigned char>(c);
-      out.push_back('%');
-      out.push_back(kDigits[byte >> 4U]);
-      out.push_back(kDigits[byte & 0x0FU]);
-    }
-  }
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
-// A malformed escape stays literal text (its '%' is then encoded as %25) rather than failing:
-// the server canonicalises the same bytes the same way, so the signature still matches.
-std::string percent_decode(std::string_view text) {
-  std::string decoded;
-  decoded.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size()) {
-      const int high = hex_value(text[i + 1]);
-      const int low = hex_value(text[i + 2]);
-      if (high >= 0 && low >= 0) {
-        decoded.push_back(static_cast<char>((high << 4) | low));
-        i += 2;
-        continue;
-      }
-    }
-    decoded.push_back(text[i]);
-  }
-  return decoded;
-}
 
 char ascii_lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
@@ -300,7 +249,7 @@ std::string canonical_uri(std::string_view path) {
     if (i > 0) {
       uri.push_back('/');
     }
-    append_encoded(uri, segments[i], /*keep_slash=*/false);
+    append_percent_encoded(uri, segments[i]);
   }
   if (trailing_slash && !segments.empty()) {
     uri.push_back('/');
@@ -321,8 +270,8 @@ std::string canonical_query(std::string_view query) {
           equals == std::string_view::npos ? std::string_view{} : piece.substr(equals + 1);
       std::string encoded_key;
       std::string encoded_value;
-      append_encoded(encoded_key, percent_decode(key), /*keep_slash=*/false);
-      append_encoded(encoded_value, percent_decode(value), /*keep_slash=*/false);
+      append_percent_encoded(encoded_key, percent_decode(key, /*plus_is_space=*/false));
+      append_percent_encoded(encoded_value, percent_decode(value, /*plus_is_space=*/false));
       params.emplace_back(std::move(encoded_key), std::move(encoded_value));
     }
     start = end + 1;
