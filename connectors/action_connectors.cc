@@ -191,7 +191,7 @@ class AlertmanagerConnector final : public ActionConnector {
         body = resolve_body(notice, now);
       }
     }
-    AttemptResult result = post(body);
+    AttemptResult result = post(body, request.key);
     if (result.outcome == Outcome::kDelivered) {
       const std::lock_guard lock(mutex_);
       if (notice.new_state == "ALARM") {
@@ -227,7 +227,7 @@ class AlertmanagerConnector final : public ActionConnector {
       }
       body += "]";
     }
-    (void)post(body);  // Best effort: the next resend comes soon, and endsAt covers four.
+    (void)post(body, {});  // Best effort: the next resend comes soon, and endsAt covers four.
   }
 
   [[nodiscard]] std::optional<std::chrono::milliseconds> maintenance_interval() const override {
@@ -285,11 +285,15 @@ class AlertmanagerConnector final : public ActionConnector {
     return alertmanager_body(notice, since, ends, target_.generator_url);
   }
 
-  AttemptResult post(const std::string& body) {
+  /// `key`: the action's idempotency key; empty for a re-send, which carries several alerts.
+  AttemptResult post(const std::string& body, const std::string& key) {
     HttpClientRequest call;
     call.url = url_;
     call.timeout = timeout_of(target_);
     call.headers.emplace_back("Content-Type", std::string(kJsonContentType));
+    if (!key.empty()) {
+      call.headers.emplace_back("Idempotency-Key", key);
+    }
     call.body = body;
     return classify_response(client_.send(call));
   }

@@ -1301,6 +1301,30 @@ TEST_F(KubernetesScaleConnectorTest, AddReadsTheScaleThenPatchesItWithATestOp) {
   EXPECT_EQ(replicas_.load(), 5);
 }
 
+TEST_F(KubernetesScaleConnectorTest, InAPodTheApiServerComesFromTheServiceEnvironment) {
+  // No api_server: what the kubelet injects into every pod names it.
+  ActionTargetConfig t = target();
+  t.api_server.clear();
+  ConnectorEnvironment env = environment(clock_);
+  const std::string port = std::to_string(receiver_.port());
+  env.getenv = [port](std::string_view name) -> std::optional<std::string> {
+    if (name == "KUBERNETES_SERVICE_HOST") {
+      return "127.0.0.1";
+    }
+    if (name == "KUBERNETES_SERVICE_PORT") {
+      return port;
+    }
+    return std::nullopt;
+  };
+  const auto connector = connector_of(t, env);
+  ASSERT_NE(connector, nullptr);
+  EXPECT_EQ(connector->attempt(high_cpu(), 1).outcome, Outcome::kDelivered);
+  ASSERT_EQ(receiver_.request_count(), 2U);
+  EXPECT_EQ(receiver_.requests()[1].path(), kDeploymentScale);
+  // Outside a pod, without api_server, the target cannot be built.
+  EXPECT_FALSE(make_action_connector(t, environment(clock_)).is_ok());
+}
+
 TEST_F(KubernetesScaleConnectorTest, TheTokenFileIsReadAgainForEveryAttempt) {
   const auto connector = connector_of(target(), environment(clock_));
   ASSERT_NE(connector, nullptr);
@@ -1489,6 +1513,7 @@ TEST_F(AlertmanagerConnectorTest, FireResendResolve) {
   EXPECT_EQ(fire.method, "POST");
   EXPECT_EQ(fire.target, "/api/v2/alerts");
   EXPECT_EQ(fire.header("Content-Type"), "application/json");
+  EXPECT_EQ(fire.header("Idempotency-Key"), alarm.key);
   // endsAt = now (16:45:00) + 4 × 60 s.
   EXPECT_EQ(fire.body,
             alertmanager_body(alarm.notice, kTransition, EventTime::from_seconds(kNowSeconds + 240),

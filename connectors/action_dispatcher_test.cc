@@ -115,8 +115,11 @@ struct Rig {
   std::mutex log_mutex;
   std::unique_ptr<ActionDispatcher> dispatcher;
 
-  Rig(std::vector<AttemptResult> script, DeliveryPolicy policy, bool dry_run = false) {
+  /// `dry_run`: the target's own; `global_dry_run`: the actions section's.
+  Rig(std::vector<AttemptResult> script, DeliveryPolicy policy, bool dry_run = false,
+      bool global_dry_run = false) {
     pipeline::ActionsConfig actions;
+    actions.dry_run = global_dry_run;
     ActionTargetConfig target;
     target.name = "t";
     target.delivery = policy;
@@ -228,6 +231,16 @@ TEST(ActionDispatcher, DryRunLogsInsteadOfCalling) {
   EXPECT_TRUE(rig.connector->calls.empty());
   ASSERT_EQ(rig.log.size(), 1U);
   EXPECT_EQ(rig.log[0], "actions: dry run: target 't' would POST /hook k1 (key k1)");
+  EXPECT_EQ(
+      rig.metric("trailwatch_action_deliveries_total", {{"outcome", "dry_run"}, {"target", "t"}}),
+      1);
+}
+
+TEST(ActionDispatcher, GlobalDryRunCoversEveryTarget) {
+  Rig rig({}, fast_policy(), /*dry_run=*/false, /*global_dry_run=*/true);
+  rig.dispatcher->submit(std::make_shared<ActionRequest>(request("k1")));
+  ASSERT_TRUE(rig.dispatcher->wait_idle(std::chrono::seconds(10)));
+  EXPECT_TRUE(rig.connector->calls.empty());
   EXPECT_EQ(
       rig.metric("trailwatch_action_deliveries_total", {{"outcome", "dry_run"}, {"target", "t"}}),
       1);
