@@ -264,8 +264,12 @@ class ActionDispatcher::Impl {
   Impl(Impl&&) = delete;
   Impl& operator=(Impl&&) = delete;
 
-  pipeline::Status add_target(const ActionTargetConfig& config) {
-    return add_target_locked(config);
+  /// Builds and starts every configured target; the first that cannot be built fails it.
+  pipeline::Status add_configured_targets() {
+    for (const ActionTargetConfig& target : options_.actions.targets) {
+      TW_RETURN_IF_ERROR(add_target_locked(target));
+    }
+    return pipeline::Status::ok();
   }
 
   void submit(std::shared_ptr<const ActionRequest> request) {
@@ -564,10 +568,8 @@ class ActionDispatcher::Impl {
     }
   }
 
- public:
-  ActionDispatcherOptions options_;
-
  private:
+  ActionDispatcherOptions options_;
   mutable std::mutex mutex_;
   std::mutex create_mutex_;
   std::condition_variable cv_;
@@ -585,11 +587,7 @@ class ActionDispatcher::Impl {
 pipeline::Result<std::unique_ptr<ActionDispatcher>> ActionDispatcher::create(
     ActionDispatcherOptions options) {
   auto impl = std::make_unique<Impl>(std::move(options));
-  for (const ActionTargetConfig& target : impl->options_.actions.targets) {
-    if (pipeline::Status s = impl->add_target(target); !s.is_ok()) {
-      return s;
-    }
-  }
+  TW_RETURN_IF_ERROR(impl->add_configured_targets());
   return std::unique_ptr<ActionDispatcher>(new ActionDispatcher(std::move(impl)));
 }
 

@@ -91,6 +91,17 @@ TEST_F(Deploy, TheDeploymentTheConfigurationAndTheImageAgree) {
   // The secret the configuration references is the one mounted.
   EXPECT_NE(manifest_.find("${file:/etc/trailwatch-secrets/password}"), std::string::npos);
   EXPECT_NE(manifest_.find("mountPath: /etc/trailwatch-secrets,"), std::string::npos);
+  // The signing secret of the webhook target is in the mounted Secret too.
+  EXPECT_NE(manifest_.find("${file:/etc/trailwatch-secrets/webhook-secret}"), std::string::npos);
+  // The kubernetes_scale target may patch the scale subresource, as the pod's service account.
+  EXPECT_NE(manifest_.find(R"("type": "kubernetes_scale")"), std::string::npos);
+  EXPECT_NE(manifest_.find(R"(resources: ["deployments/scale", "statefulsets/scale"])"),
+            std::string::npos);
+  EXPECT_NE(manifest_.find("serviceAccountName: trailwatch"), std::string::npos);
+  EXPECT_NE(manifest_.find("kind: ServiceAccount, name: trailwatch"), std::string::npos);
+  // The runtime image carries the libraries of the action connectors.
+  EXPECT_NE(dockerfile_.find("libcurl4"), std::string::npos);
+  EXPECT_NE(dockerfile_.find("libssl3"), std::string::npos);
   // The user the image creates is the one the pod runs as.
   EXPECT_NE(dockerfile_.find("--uid 10001"), std::string::npos);
   EXPECT_NE(manifest_.find("runAsUser: 10001"), std::string::npos);
