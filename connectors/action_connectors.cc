@@ -1,6 +1,7 @@
 #include "connectors/action_connectors.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
@@ -325,8 +326,8 @@ class KubernetesScaleConnector final : public ActionConnector {
 
   AttemptResult attempt(const ActionRequest& request, int /*attempt*/) override {
     const auto now = env_.now();
-    if (last_scaled_ &&
-        now - *last_scaled_ < std::chrono::milliseconds(target_.cooldown.millis())) {
+    const int64_t last = last_scaled_ms_.load();
+    if (last != kNever && to_event_time(now).millis() - last < target_.cooldown.millis()) {
       return AttemptResult::skipped("in cooldown since the last scaling");
     }
     std::optional<std::string> token = read_small_file(target_.token_file);
@@ -382,10 +383,29 @@ class KubernetesScaleConnector final : public ActionConnector {
       result.outcome = Outcome::kRetry;
     }
     if (result.outcome == Outcome::kDelivered) {
-      last_scaled_ = now;
+      last_scaled_ms_.store(to_event_time(now).millis());
       result.detail = std::to_string(current) + " -> " + std::to_string(wanted) + " replicas";
     }
     return result;
+  }
+
+  /// The time of the last scaling, so that a restarted worker keeps the cooldown.
+  [[nodiscard]] std::string save_state() const override {
+    const int64_t last = last_scaled_ms_.load();
+    if (last == kNever) {
+      return {};
+    }
+    pipeline::StateWriter out;
+    out.i64(last);
+    return out.take();
+  }
+
+  void load_state(std::string_view bytes) override {
+    pipeline::StateReader in(bytes);
+    const int64_t last = in.i64();
+    if (in.ok() && in.at_end() && last > last_scaled_ms_.load()) {
+      last_scaled_ms_.store(last);
+    }
   }
 
   std::string describe(const ActionRequest& /*request*/) override {
@@ -416,7 +436,9 @@ class KubernetesScaleConnector final : public ActionConnector {
   ConnectorEnvironment env_;
   HttpClient client_;
   std::string url_;
-  std::optional<std::chrono::system_clock::time_point> last_scaled_;
+  static constexpr int64_t kNever = INT64_MIN;
+  /// Wall time of the last scaling in Unix milliseconds; read by checkpoints on another thread.
+  std::atomic<int64_t> last_scaled_ms_{kNever};
 };
 
 // ---------------------------------------------------------------------------------------------

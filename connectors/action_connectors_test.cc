@@ -1325,6 +1325,33 @@ TEST_F(KubernetesScaleConnectorTest, InAPodTheApiServerComesFromTheServiceEnviro
   EXPECT_FALSE(make_action_connector(t, environment(clock_)).is_ok());
 }
 
+TEST_F(KubernetesScaleConnectorTest, TheCooldownSurvivesARestart) {
+  ActionTargetConfig t = target();
+  t.cooldown = Duration::seconds(300);
+  std::string state;
+  {
+    const auto first = connector_of(t, environment(clock_));
+    ASSERT_NE(first, nullptr);
+    EXPECT_EQ(first->save_state(), "");  // Never scaled: nothing to keep.
+    EXPECT_EQ(first->attempt(high_cpu(), 1).outcome, Outcome::kDelivered);
+    state = first->save_state();
+  }
+  ASSERT_FALSE(state.empty());
+  ASSERT_EQ(receiver_.request_count(), 2U);
+  // The restarted worker's connector, a minute later: still in the cooldown, no request.
+  clock_.advance(seconds(60));
+  const auto second = connector_of(t, environment(clock_));
+  ASSERT_NE(second, nullptr);
+  second->load_state(state);
+  EXPECT_EQ(second->attempt(high_cpu(), 1).outcome, Outcome::kSkipped);
+  EXPECT_EQ(receiver_.request_count(), 2U);
+  // Malformed state changes nothing; after the cooldown it scales again.
+  second->load_state("x");
+  clock_.advance(seconds(240));
+  EXPECT_EQ(second->attempt(high_cpu(), 1).outcome, Outcome::kDelivered);
+  EXPECT_EQ(receiver_.request_count(), 4U);
+}
+
 TEST_F(KubernetesScaleConnectorTest, TheTokenFileIsReadAgainForEveryAttempt) {
   const auto connector = connector_of(target(), environment(clock_));
   ASSERT_NE(connector, nullptr);
