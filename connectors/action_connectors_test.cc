@@ -34,6 +34,7 @@
 #include "connectors/action_payloads.h"
 #include "connectors/sigv4.h"
 #include "connectors/test_http_receiver.h"
+#include "connectors/test_temp_dir.h"
 #include "pipeline/action.h"
 #include "pipeline/config.h"
 
@@ -49,6 +50,7 @@ using std::chrono::seconds;
 using std::chrono::system_clock;
 using testing::ReceivedRequest;
 using testing::ScriptedReply;
+using testing::TempDir;
 using testing::TestHttpReceiver;
 using Outcome = AttemptResult::Outcome;
 
@@ -157,39 +159,6 @@ ConnectorEnvironment environment(const ManualClock& clock) {
   };
   return env;
 }
-
-/// A fresh directory for secret and token files, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "tw-action-connectors-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) != nullptr) {
-      path_ = pattern;
-    }
-  }
-
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  TempDir(TempDir&&) = delete;
-  TempDir& operator=(TempDir&&) = delete;
-
-  /// Writes `content` to `name` in the directory (replacing it) and returns the full path.
-  [[nodiscard]] std::string write(const std::string& name, std::string_view content) const {
-    std::string file = (path_ / name).string();
-    std::ofstream out(file, std::ios::binary | std::ios::trunc);
-    out << content;
-    return file;
-  }
-
- private:
-  std::filesystem::path path_;
-};
 
 ActionTargetConfig webhook_target(std::string format, std::string url) {
   ActionTargetConfig t;

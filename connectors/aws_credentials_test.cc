@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "connectors/test_http_receiver.h"
+#include "connectors/test_temp_dir.h"
 
 namespace tw::connectors {
 namespace {
@@ -79,16 +80,10 @@ class CredentialsTest : public ::testing::Test {
   };
 
   void SetUp() override {
-    std::string pattern = (fs::path(::testing::TempDir()) / "tw_creds_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    ASSERT_FALSE(temp_.path().empty());
+    dir_ = temp_.path();
     world_->vars["HOME"] = (dir_ / "home").string();
     fs::create_directories(dir_ / "home" / ".aws");
-  }
-
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
   }
 
   void set(const std::string& name, const std::string& value) { world_->vars[name] = value; }
@@ -97,11 +92,7 @@ class CredentialsTest : public ::testing::Test {
 
   /// Writes `content` to `name` under the temporary folder (replacing it) and returns the path.
   std::string write(const std::string& name, const std::string& content) {
-    const fs::path path = dir_ / name;
-    fs::create_directories(path.parent_path());
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << content;
-    return path.string();
+    return temp_.write(name, content);
   }
 
   std::string home_file(const std::string& name, const std::string& content) {
@@ -130,6 +121,7 @@ class CredentialsTest : public ::testing::Test {
     return token_file;
   }
 
+  testing::TempDir temp_;
   fs::path dir_;
   std::shared_ptr<World> world_ = std::make_shared<World>();
 };

@@ -24,6 +24,8 @@
 #include <thread>
 #include <vector>
 
+#include "connectors/test_temp_dir.h"
+
 // POSIX defines `environ` but no header declares it; posix_spawn passes it on to the child.
 extern char** environ;  // NOLINT
 
@@ -51,34 +53,6 @@ inline int free_loopback_port() {
   ::close(fd);
   return port;
 }
-
-/// A fresh directory under the test temp dir, removed with everything in it on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::path(::testing::TempDir()) / "tw_test_XXXXXX").string();
-    if (::mkdtemp(pattern.data()) != nullptr) {
-      path_ = pattern;
-    }
-  }
-
-  ~TempDir() {
-    if (!path_.empty()) {
-      std::error_code ignored;
-      std::filesystem::remove_all(path_, ignored);
-    }
-  }
-
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  TempDir(TempDir&&) = delete;
-  TempDir& operator=(TempDir&&) = delete;
-
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 /// A child process with stdout and stderr in a log file. The destructor stops it: SIGTERM,
 /// up to 10 s for a clean exit, then SIGKILL; it is always reaped.
