@@ -222,7 +222,9 @@ class ActionDispatcher::Impl {
     TokenBucket bucket{0, 1, Clock::now()};
     std::deque<Item> queue;
     std::set<std::string, std::less<>> queued_keys;  ///< Keys in `queue`.
-    bool busy = false;                               ///< The queue's front is being attempted.
+    bool busy = false;
+    /// Wakes this target's thread only (new work, stop): submit() must not wake every target.
+    std::condition_variable wake;  ///< The queue's front is being attempted.
     std::thread thread;
     prometheus::Counter* retries = nullptr;
     prometheus::Gauge* depth = nullptr;
@@ -267,7 +269,7 @@ class ActionDispatcher::Impl {
   /// Builds and starts every configured target; the first that cannot be built fails it.
   pipeline::Status add_configured_targets() {
     for (const ActionTargetConfig& target : options_.actions.targets) {
-      TW_RETURN_IF_ERROR(add_target_locked(target));
+      TW_RETURN_IF_ERROR(start_target(target));
     }
     return pipeline::Status::ok();
   }
@@ -304,7 +306,7 @@ class ActionDispatcher::Impl {
     target->queue.push_back(Item{std::move(request), 0, now, now});
     update_depth(*target);
     lock.unlock();
-    cv_.notify_all();
+    target->wake.notify_one();
   }
 
   void restore(std::vector<PendingAction> pending) {
@@ -339,7 +341,9 @@ class ActionDispatcher::Impl {
         update_depth(*target);
       }
     }
-    cv_.notify_all();
+    for (const auto& [target, items] : by_target) {
+      target->wake.notify_one();
+    }
   }
 
   std::vector<PendingAction> pending() const {
@@ -392,7 +396,9 @@ class ActionDispatcher::Impl {
       const std::lock_guard lock(mutex_);
       stopping_ = true;
     }
-    cv_.notify_all();
+    for (auto& [name, target] : targets_) {
+      target->wake.notify_one();
+    }
     for (auto& [name, target] : targets_) {
       if (target->thread.joinable()) {
         target->thread.join();
@@ -422,7 +428,7 @@ class ActionDispatcher::Impl {
         return it->second.get();
       }
     }
-    if (const pipeline::Status s = add_target_locked(*builtin); !s.is_ok()) {
+    if (const pipeline::Status s = start_target(*builtin); !s.is_ok()) {
       options_.log("actions: " + s.message());
       return nullptr;
     }
@@ -430,7 +436,8 @@ class ActionDispatcher::Impl {
     return targets_.at(action).get();
   }
 
-  pipeline::Status add_target_locked(const ActionTargetConfig& config) {
+  /// Builds the connector of `config`, publishes the target and starts its delivery thread.
+  pipeline::Status start_target(const ActionTargetConfig& config) {
     // targets_ is only ever added to; a new entry is published under mutex_.
     auto connector = options_.factory(config);
     if (!connector.is_ok()) {
@@ -490,17 +497,17 @@ class ActionDispatcher::Impl {
       }
       if (target.queue.empty()) {
         idle_cv_.notify_all();
-        cv_.wait_until(lock, next_maintenance);
+        target.wake.wait_until(lock, next_maintenance);
         continue;
       }
       Item& head = target.queue.front();
       if (head.not_before > now) {
-        cv_.wait_until(lock, std::min(head.not_before, next_maintenance));
+        target.wake.wait_until(lock, std::min(head.not_before, next_maintenance));
         continue;
       }
       if (!target.dry_run) {
         if (const auto wait = target.bucket.take(now); wait.count() > 0) {
-          cv_.wait_for(lock, wait);
+          target.wake.wait_for(lock, wait);
           continue;
         }
       }
@@ -572,7 +579,6 @@ class ActionDispatcher::Impl {
   ActionDispatcherOptions options_;
   mutable std::mutex mutex_;
   std::mutex create_mutex_;
-  std::condition_variable cv_;
   std::condition_variable idle_cv_;
   std::map<std::string, std::unique_ptr<Target>> targets_;
   std::vector<DeliveryFailure> failures_;
